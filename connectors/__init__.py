@@ -1,0 +1,25 @@
+"""Connector plugins: one package per external system, behind the contract in ``connectors.base``."""
+
+from connectors.base import (
+    Capabilities,
+    Connector,
+    Direction,
+    Page,
+    PushItem,
+    PushResult,
+    ReadMode,
+    State,
+    WireRecord,
+)
+
+__all__ = [
+    "Capabilities",
+    "Connector",
+    "Direction",
+    "Page",
+    "PushItem",
+    "PushResult",
+    "ReadMode",
+    "State",
+    "WireRecord",
+]

@@ -1,0 +1,122 @@
+"""The connector plugin contract.
+
+A connector speaks one external system's wire and nothing else: it never imports the store.
+It yields *wire records* — plain dicts exactly as the system sent them (JSON items, XML attribute
+maps, RPC items) — page by page, each page with the small state that resumes the pull after it.
+The system's mapping profile (``mapping/profiles``) turns wire records into canonical records.
+
+State is an explicit, JSON-serialisable dict passed in and returned (dlt/Airbyte style); the sync
+engine commits the state of a page in the same transaction as that page's records.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from mapping.model import Entity
+
+WireRecord = dict[str, Any]
+State = dict[str, Any]
+
+
+class Direction(enum.StrEnum):
+    PULL = "pull"
+    PUSH = "push"
+
+
+class ReadMode(enum.StrEnum):
+    """How a system lets us read an entity incrementally."""
+
+    FULL = "full"  # only whole snapshots: diff locally
+    INCREMENTAL = "incremental"  # a change feed (changed_since / since) with tombstones
+    WINDOWED = "windowed"  # date windows only: re-read recent windows and diff locally
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a connector can do, declared up front so a misconfiguration fails at start."""
+
+    system: str
+    pull: Mapping[Entity, ReadMode]
+    push: frozenset[Entity] = frozenset()
+    push_batch_size: int = 100
+    #: longest date window a windowed read may ask for, in days
+    max_window_days: int | None = None
+    #: pushes are answered later (receipts); results come back through ``poll``
+    async_push: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a pull.
+
+    ``records`` are wire records (deletions included, as the wire marks them). ``state`` is what
+    to save once this page is applied. ``snapshot`` says the records are a complete picture of
+    ``scope`` (a full read, or a completely read date window): what the store holds in that scope
+    and the page lacks no longer exists at the source. Only the last page of a snapshot has
+    ``complete=True``; a snapshot whose last page never arrives must delete nothing.
+    """
+
+    entity: Entity
+    records: list[WireRecord]
+    state: State
+    snapshot: bool = False
+    complete: bool = False
+    scope: Mapping[str, Any] = field(default_factory=dict)
+
+
+PushOp = Literal["upsert", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class PushItem:
+    """One record to send. ``key`` is the idempotency key (``client_key``/``ext_id``/``ВнешнийИд``)."""
+
+    key: str
+    entity: Entity
+    op: PushOp
+    payload: WireRecord
+    remote_id: str | None = None
+
+
+PushStatus = Literal["created", "updated", "duplicate", "deleted", "rejected", "pending"]
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """The outcome of one pushed item. ``pending`` carries a ``ticket`` to ``poll`` later."""
+
+    key: str
+    status: PushStatus
+    remote_id: str | None = None
+    error: str | None = None
+    ticket: str | None = None
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """What every connector plugin implements."""
+
+    system: str
+
+    def check(self) -> None:
+        """Authenticate and probe the system; raise :class:`~schoolgate.errors.AuthError` etc."""
+
+    def capabilities(self) -> Capabilities: ...
+
+    def pull(self, entity: Entity, state: State | None) -> Iterator[Page]:
+        """Pages of ``entity`` from ``state`` (``None``: a full read)."""
+        ...
+
+    def push(self, entity: Entity, items: Sequence[PushItem]) -> list[PushResult]:
+        """Send one batch (≤ ``push_batch_size``); one result per item, in order."""
+        ...
+
+    def poll(self, tickets: Sequence[str]) -> list[PushResult]:
+        """Results of earlier ``pending`` pushes that are now known (asynchronous systems)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,344 @@
+"""The canonical model: one shape for every system's data (pydantic v2, frozen).
+
+Every record has a stable gateway ``id``, the ``ext_ids`` it has in each external system,
+``modified_at`` and a ``content_hash`` over its content fields (everything but identity and
+timestamps). Reference fields hold gateway ids; straight out of a system's mapping profile — before
+identity resolution — ids and references are *external references* ``"<system>:<external id>"``
+(see :func:`ext_ref`), which :mod:`mapping.identity` rewrites to gateway ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mapping.values import AttendanceCode, MarkKind, MarkValue
+
+
+class Entity(enum.StrEnum):
+    """Entity names, as used by connectors, the store, the configuration and the CLI."""
+
+    SCHOOLS = "schools"
+    YEARS = "years"
+    PERIODS = "periods"
+    SUBJECTS = "subjects"
+    TEACHERS = "teachers"
+    CLASSES = "classes"
+    PUPILS = "pupils"
+    ENROLMENTS = "enrolments"
+    SUBGROUPS = "subgroups"
+    LESSONS = "lessons"
+    MARKS = "marks"
+    FINAL_MARKS = "final_marks"
+    ATTENDANCE = "attendance"
+
+
+#: The order in which entities must be pulled so that references resolve.
+PULL_ORDER: tuple[Entity, ...] = (
+    Entity.PERIODS,
+    Entity.SUBJECTS,
+    Entity.TEACHERS,
+    Entity.CLASSES,
+    Entity.PUPILS,
+    Entity.SUBGROUPS,
+    Entity.LESSONS,
+    Entity.MARKS,
+    Entity.FINAL_MARKS,
+    Entity.ATTENDANCE,
+)
+
+_EXT_SEP = ":"
+
+
+def ext_ref(system: str, external_id: object) -> str:
+    """An unresolved reference to a record by its id in ``system``."""
+    return f"{system}{_EXT_SEP}{external_id}"
+
+
+def split_ext_ref(ref: str) -> tuple[str, str] | None:
+    """``("es2", "55001")`` for ``"es2:55001"``; ``None`` for a gateway id."""
+    system, sep, ext = ref.partition(_EXT_SEP)
+    return (system, ext) if sep else None
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+OptText = Annotated[str | None, Field(default=None, max_length=10_000)]
+Parallel = Annotated[int, Field(ge=1, le=11)]
+
+#: Fields that describe a record rather than its content; they do not enter the hash.
+META_FIELDS = frozenset({"id", "school_id", "ext_ids", "modified_at", "created_at"})
+
+
+class Record(BaseModel):
+    """Base of every canonical record."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    entity: ClassVar[Entity]
+    #: reference field → the entity it points to
+    refs: ClassVar[Mapping[str, Entity]] = {}
+
+    id: str = Field(min_length=1)
+    school_id: str = Field(min_length=1)
+    ext_ids: dict[str, str] = Field(default_factory=dict)
+    modified_at: AwareDatetime | None = None
+
+    def content(self) -> dict[str, Any]:
+        """The content fields in JSON form: what a change is measured on."""
+        return self.model_dump(mode="json", exclude=set(META_FIELDS))
+
+    @property
+    def content_hash(self) -> str:
+        payload = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+
+
+class School(Record):
+    entity = Entity.SCHOOLS
+    name: Name
+    timezone: str = "Europe/Moscow"
+
+
+class AcademicYear(Record):
+    entity = Entity.YEARS
+    name: Annotated[str, Field(pattern=r"^\d{4}/\d{4}$")]
+    start: dt.date
+    end: dt.date
+
+
+PeriodKind = Literal["quarter", "half", "year"]
+
+
+class Period(Record):
+    """A marking period, configured per school and per parallel."""
+
+    entity = Entity.PERIODS
+    name: Name
+    kind: PeriodKind
+    parallels: tuple[Parallel, ...]
+    start: dt.date
+    end: dt.date
+    closed: bool = False
+
+    @field_validator("parallels")
+    @classmethod
+    def _sorted(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(sorted(set(v)))
+
+    @model_validator(mode="after")
+    def _dates(self) -> Period:
+        if self.end < self.start:
+            raise ValueError("period ends before it starts")
+        return self
+
+    def covers(self, parallel: int, day: dt.date) -> bool:
+        return parallel in self.parallels and self.start <= day <= self.end
+
+
+class Subject(Record):
+    entity = Entity.SUBJECTS
+    name: Name
+    short: str | None = None
+
+
+class Teacher(Record):
+    entity = Entity.TEACHERS
+    last_name: Name
+    first_name: Name
+    middle_name: str | None = None
+
+
+class SchoolClass(Record):
+    entity = Entity.CLASSES
+    refs = {"class_teacher_id": Entity.TEACHERS}
+    name: Name
+    parallel: Parallel
+    year: Annotated[str, Field(pattern=r"^\d{4}/\d{4}$")]
+    class_teacher_id: str | None = None
+
+
+def _snils_ok(digits: str) -> bool:
+    number, check = digits[:9], int(digits[9:])
+    if int(number) <= 1_001_998:
+        return True  # numbers this low carry no checksum
+    total = sum(int(d) * w for d, w in zip(number, range(9, 0, -1), strict=True))
+    expected = total % 101
+    return (0 if expected == 100 else expected) == check
+
+
+class Pupil(Record):
+    entity = Entity.PUPILS
+    refs = {"class_id": Entity.CLASSES}
+    last_name: Name
+    first_name: Name
+    middle_name: str | None = None
+    birth_date: dt.date
+    snils: str | None = None
+    class_id: str | None = None
+    status: Literal["active", "left"] = "active"
+    left_date: dt.date | None = None
+
+    @field_validator("snils", mode="before")
+    @classmethod
+    def _snils(cls, v: object) -> object:
+        if v is None or v == "":
+            return None
+        if not isinstance(v, str):
+            raise ValueError("СНИЛС must be a string")
+        digits = "".join(ch for ch in v if ch.isdigit())
+        if len(digits) != 11 or not _snils_ok(digits):
+            raise ValueError("СНИЛС is malformed or its checksum does not match")
+        return digits
+
+    @model_validator(mode="after")
+    def _left(self) -> Pupil:
+        if self.status == "active" and self.left_date is not None:
+            raise ValueError("an active pupil has no leaving date")
+        return self
+
+
+EnrolmentKind = Literal["admission", "transfer", "leaving", "promotion"]
+
+
+class Enrolment(Record):
+    """A movement of a pupil: admission, transfer between classes, leaving, year-end promotion."""
+
+    entity = Entity.ENROLMENTS
+    refs = {"pupil_id": Entity.PUPILS, "from_class_id": Entity.CLASSES, "to_class_id": Entity.CLASSES}
+    pupil_id: str
+    kind: EnrolmentKind
+    date: dt.date
+    from_class_id: str | None = None
+    to_class_id: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Enrolment:
+        need_from = self.kind in ("transfer", "leaving", "promotion")
+        need_to = self.kind in ("admission", "transfer", "promotion")
+        if need_from and self.from_class_id is None:
+            raise ValueError(f"{self.kind} needs from_class_id")
+        if need_to and self.to_class_id is None:
+            raise ValueError(f"{self.kind} needs to_class_id")
+        return self
+
+
+class Subgroup(Record):
+    """A class split for a subject; each subgroup has its own teacher and records."""
+
+    entity = Entity.SUBGROUPS
+    refs = {"class_id": Entity.CLASSES, "subject_id": Entity.SUBJECTS, "teacher_id": Entity.TEACHERS}
+    class_id: str
+    subject_id: str
+    teacher_id: str | None = None
+    name: Name
+    member_ids: tuple[str, ...] = ()
+
+    @field_validator("member_ids")
+    @classmethod
+    def _sorted(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(v)))
+
+
+class Lesson(Record):
+    entity = Entity.LESSONS
+    refs = {
+        "class_id": Entity.CLASSES,
+        "subgroup_id": Entity.SUBGROUPS,
+        "subject_id": Entity.SUBJECTS,
+        "teacher_id": Entity.TEACHERS,
+        "substitute_teacher_id": Entity.TEACHERS,
+    }
+    class_id: str
+    subgroup_id: str | None = None
+    subject_id: str
+    teacher_id: str | None = None
+    substitute_teacher_id: str | None = None
+    date: dt.date
+    number: Annotated[int, Field(ge=0, le=12)]
+    topic: str | None = None
+    homework: str | None = None
+
+
+class Mark(Record):
+    """A current mark for a lesson (``kind`` current)."""
+
+    entity = Entity.MARKS
+    refs = {"pupil_id": Entity.PUPILS, "lesson_id": Entity.LESSONS}
+    pupil_id: str
+    lesson_id: str
+    value: MarkValue
+    work_type: str | None = None
+    weight: Annotated[int, Field(ge=1, le=10)] = 1
+    created_at: AwareDatetime | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _not_final_only(cls, v: MarkValue) -> MarkValue:
+        if v.kind is MarkKind.NOT_ATTESTED:
+            raise ValueError("'н/а' is given only as a period or final mark")
+        return v
+
+
+FinalKind = Literal["period", "year", "exam", "final"]
+
+
+class FinalMark(Record):
+    """A period, year, exam or final (итоговая) mark per pupil and subject."""
+
+    entity = Entity.FINAL_MARKS
+    refs = {"pupil_id": Entity.PUPILS, "subject_id": Entity.SUBJECTS, "period_id": Entity.PERIODS}
+    pupil_id: str
+    subject_id: str
+    period_id: str | None = None
+    kind: FinalKind
+    value: MarkValue
+
+    @model_validator(mode="after")
+    def _period(self) -> FinalMark:
+        if self.kind == "period" and self.period_id is None:
+            raise ValueError("a period mark needs period_id")
+        return self
+
+
+class Attendance(Record):
+    entity = Entity.ATTENDANCE
+    refs = {"pupil_id": Entity.PUPILS, "lesson_id": Entity.LESSONS}
+    pupil_id: str
+    lesson_id: str
+    code: AttendanceCode
+
+
+class Tombstone(BaseModel):
+    """A record deleted at the source, named by (external or gateway) id."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    entity: Entity
+    id: str
+    school_id: str
+    modified_at: AwareDatetime | None = None
+
+
+MODELS: dict[Entity, type[Record]] = {
+    m.entity: m
+    for m in (
+        School,
+        AcademicYear,
+        Period,
+        Subject,
+        Teacher,
+        SchoolClass,
+        Pupil,
+        Enrolment,
+        Subgroup,
+        Lesson,
+        Mark,
+        FinalMark,
+        Attendance,
+    )
+}

@@ -1,0 +1,37 @@
+"""Helpers shared by CLI commands: configuration loading and error reporting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from schoolgate.config import GatewayConfig, load_config
+from schoolgate.errors import GatewayError
+
+console = Console()
+err_console = Console(stderr=True)
+
+DEFAULT_CONFIG = Path("schoolgate.toml")
+
+
+def config_or_default(path: Path | None) -> GatewayConfig:
+    """The configuration at ``path``; without one, ``schoolgate.toml`` if present, else defaults."""
+    if path is None:
+        if DEFAULT_CONFIG.exists():
+            return load_config(DEFAULT_CONFIG)
+        return GatewayConfig()
+    return load_config(path)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn a :class:`GatewayError` into one red line and exit code 2."""
+    try:
+        yield
+    except GatewayError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None

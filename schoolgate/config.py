@@ -1,0 +1,215 @@
+"""The gateway's configuration: one TOML file, validated by pydantic.
+
+Secrets are never required inline: a credential is a reference, ``{ env = "VAR" }`` or
+``{ file = "/run/secrets/x" }``, resolved only when a connector is built. An invalid file gives
+one :class:`~schoolgate.errors.ConfigError` naming the key and the problem.
+
+Example::
+
+    [store]
+    url = "sqlite:///schoolgate.db"
+
+    [[schools]]
+    id = "sch42"
+    name = "МБОУ СОШ № 42"
+    timezone = "Asia/Novokuznetsk"
+
+    [schools.systems.es2]
+    base_url = "http://127.0.0.1:8701"
+    remote_school = "42"
+    credentials = { client_id = { env = "ES2_ID" }, client_secret = { file = "/run/secrets/es2" } }
+    entities = { marks = { direction = "both", conflict = "manual" }, pupils = { direction = "pull" } }
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from mapping.model import Entity
+from schoolgate.errors import ConfigError
+
+Direction = Literal["pull", "push", "both", "off"]
+ConflictPolicy = Literal["source-wins", "local-wins", "newer-wins", "manual"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SecretRef(_Strict):
+    """Where a secret lives: an environment variable or a file. Never its value."""
+
+    env: str | None = None
+    file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> SecretRef:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of 'env' or 'file'")
+        return self
+
+    def resolve(self, key: str = "credential") -> SecretStr:
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if value is None:
+                raise ConfigError(f"environment variable {self.env} is not set", key=key)
+            return SecretStr(value)
+        assert self.file is not None
+        try:
+            return SecretStr(self.file.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ConfigError(f"cannot read secret file {self.file}: {exc.strerror}", key=key) from None
+
+    def __repr__(self) -> str:  # never a value, only where it is
+        return f"SecretRef(env={self.env!r})" if self.env else f"SecretRef(file={str(self.file)!r})"
+
+
+class EntityPolicy(_Strict):
+    """Per system × entity: the direction of sync and how conflicts are resolved."""
+
+    direction: Direction = "pull"
+    #: the side that owns this entity: the external system ("source") or the local journal
+    owner: Literal["source", "local"] = "source"
+    conflict: ConflictPolicy = "manual"
+    #: per-field overrides of ``conflict``
+    fields: dict[str, ConflictPolicy] = Field(default_factory=dict)
+
+    def policy_for(self, field: str) -> ConflictPolicy:
+        return self.fields.get(field, self.conflict)
+
+
+class SystemConfig(_Strict):
+    """One external system a school talks to."""
+
+    connector: str | None = None  # entry-point name; defaults to the table key (es2, asiou, o7)
+    base_url: Annotated[str, Field(pattern=r"^https?://")]
+    remote_school: str = Field(min_length=1, description="the school's id or code in that system")
+    credentials: dict[str, SecretRef] = Field(default_factory=dict)
+    timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=5, ge=0, le=20)
+    profile: Path | None = Field(default=None, description="a TOML file overriding the mapping profile")
+    options: dict[str, Any] = Field(default_factory=dict)
+    entities: dict[Entity, EntityPolicy] = Field(default_factory=dict)
+    schedule: str | None = Field(default=None, description="cron expression for scheduled sync")
+
+    def policy(self, entity: Entity) -> EntityPolicy:
+        return self.entities.get(entity, EntityPolicy())
+
+
+class SchoolConfig(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: str = Field(min_length=1)
+    timezone: str = "Europe/Moscow"
+    systems: dict[str, SystemConfig] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+
+class StoreConfig(_Strict):
+    url: str = "sqlite:///schoolgate.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("sqlite", "postgresql")):
+            raise ValueError("store url must be sqlite:///… or postgresql+psycopg://…")
+        return v
+
+
+class LogConfig(_Strict):
+    format: Literal["json", "console"] = "json"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class SyncSettings(_Strict):
+    #: a pull that would deactivate more than this share of a school's pupils is held
+    hold_pupil_share: float = Field(default=0.10, ge=0, le=1)
+    #: days allowed for entering marks, by grade band (domain rule 2)
+    mark_deadline_days_2_9: int = Field(default=5, ge=0)
+    mark_deadline_days_10_11: int = Field(default=7, ge=0)
+    chunk_size: int = Field(default=2000, ge=1)
+
+
+class GatewayConfig(_Strict):
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    log: LogConfig = Field(default_factory=LogConfig)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    schools: list[SchoolConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> GatewayConfig:
+        ids = [s.id for s in self.schools]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"school ids repeat: {', '.join(dupes)}")
+        return self
+
+    def school(self, school_id: str) -> SchoolConfig:
+        for s in self.schools:
+            if s.id == school_id:
+                return s
+        raise ConfigError(f"no school {school_id!r} in the configuration", key="schools")
+
+
+def parse_config(data: dict[str, Any], *, source: str = "configuration") -> GatewayConfig:
+    try:
+        return GatewayConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False)[0]
+        key = _key_path(data, err["loc"])
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{msg}{more} [{source}]", key=key) from None
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {p}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p} is not valid TOML: {exc}") from None
+    return parse_config(data, source=str(p))
+
+
+def _key_path(data: Any, loc: tuple[int | str, ...]) -> str:
+    """``schools[0].systems.es2.base_url`` — school entries named by their id when they have one."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node) and isinstance(node[item], dict):
+                sid = node[item].get("id")
+                label = f"[{sid}]" if isinstance(sid, str) else label
+            parts.append(label)
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+        else:
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)
