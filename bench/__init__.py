@@ -1,0 +1,43 @@
+"""Benchmarks (``make bench``): each entry measures a figure beside the raw limit in the same run.
+
+An entry is a module ``bench/<name>.py`` listed in :data:`ENTRIES` with a function
+``run() -> list[Row]``. Each entry runs in its own process so that peak memory is its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+#: module names under bench/, in the order they run
+ENTRIES: list[str] = []
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a measured figure beside the raw limit and the issue's bar."""
+
+    entry: str
+    metric: str
+    value: float
+    unit: str
+    limit: float | None = None  # the raw limit measured in the same run (same unit)
+    limit_label: str = ""
+    target: str = ""  # the bar the issue sets, e.g. "ratio >= 0.5"
+    ok: bool | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.limit in (None, 0):
+            return None
+        return self.value / self.limit  # type: ignore[operator]
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
