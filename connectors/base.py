@@ -47,6 +47,9 @@ class Capabilities:
     max_window_days: int | None = None
     #: pushes are answered later (receipts); results come back through ``poll``
     async_push: bool = False
+    #: one read returns every entity at once (a whole export package): ``pull(None, state)``
+    #: yields pages of mixed entities, in :data:`mapping.model.PULL_ORDER`
+    bundled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,10 @@ class Page:
     snapshot: bool = False
     complete: bool = False
     scope: Mapping[str, Any] = field(default_factory=dict)
+    #: the pages up to the next ``complete`` page form one unit that is applied whole or not at
+    #: all (a package whose integrity is known only at its end); ``state`` is then only valid
+    #: with the complete page
+    atomic: bool = False
 
 
 PushOp = Literal["upsert", "delete"]
@@ -107,8 +114,11 @@ class Connector(Protocol):
 
     def capabilities(self) -> Capabilities: ...
 
-    def pull(self, entity: Entity, state: State | None) -> Iterator[Page]:
-        """Pages of ``entity`` from ``state`` (``None``: a full read)."""
+    def pull(self, entity: Entity | None, state: State | None) -> Iterator[Page]:
+        """Pages of ``entity`` from ``state`` (``None``: a full read).
+
+        ``entity`` is ``None`` only for bundled connectors: every entity in one read.
+        """
         ...
 
     def push(self, entity: Entity, items: Sequence[PushItem]) -> list[PushResult]:
