@@ -30,7 +30,7 @@ class Row:
     def ratio(self) -> float | None:
         if self.limit in (None, 0):
             return None
-        return self.value / self.limit  # type: ignore[operator]
+        return self.value / self.limit
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)

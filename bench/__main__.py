@@ -19,7 +19,9 @@ def _run_entry(name: str) -> list[Row]:
     )
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
-        return [Row(entry=name, metric="FAILED", value=0, unit="", ok=False, note=proc.stderr[-200:])]
+        return [
+            Row(entry=name, metric="FAILED", value=0, unit="", ok=False, note=proc.stderr[-200:])
+        ]
     rows = []
     for line in proc.stdout.splitlines():
         if line.startswith("{"):
@@ -31,10 +33,14 @@ def main(argv: list[str]) -> int:
     names = argv or ENTRIES
     unknown = [n for n in names if n not in ENTRIES]
     if unknown:
-        print(f"unknown entries: {', '.join(unknown)}; known: {', '.join(ENTRIES)}", file=sys.stderr)
+        print(
+            f"unknown entries: {', '.join(unknown)}; known: {', '.join(ENTRIES)}", file=sys.stderr
+        )
         return 2
     console = Console()
-    table = Table("entry", "metric", "value", "raw limit (same run)", "ratio", "target", "ok", "note")
+    table = Table(
+        "entry", "metric", "value", "raw limit (same run)", "ratio", "target", "ok", "note"
+    )
     failed = False
     for name in names:
         t0 = time.perf_counter()

@@ -34,11 +34,15 @@ def load(name: str) -> ConnectorFactory:
     eps = available()
     if name not in eps:
         known = ", ".join(sorted(eps)) or "none"
-        raise ConfigError(f"no connector {name!r} is installed (installed: {known})", key="connector")
+        raise ConfigError(
+            f"no connector {name!r} is installed (installed: {known})", key="connector"
+        )
     factory: ConnectorFactory = eps[name].load()
     return factory
 
 
-def build(system_key: str, config: SystemConfig, *, client: httpx.Client | None = None) -> Connector:
+def build(
+    system_key: str, config: SystemConfig, *, client: httpx.Client | None = None
+) -> Connector:
     """The connector for ``[schools.systems.<system_key>]``."""
     return load(config.connector or system_key).from_config(config, client=client)

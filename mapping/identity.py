@@ -37,9 +37,9 @@ def resolve(record: R, lookup: Lookup, mint: Mint | None = None) -> R:
     for field, target in record.refs.items():
         changes.update(_resolve_field(record, field, target, lookup))
     if "member_ids" in type(record).model_fields:
-        members = getattr(record, "member_ids")
-        changes["member_ids"] = tuple(sorted(
-            _resolve_one(record, "member_ids", m, Entity.PUPILS, lookup) for m in members)
+        members = record.member_ids
+        changes["member_ids"] = tuple(
+            sorted(_resolve_one(record, "member_ids", m, Entity.PUPILS, lookup) for m in members)
         )
     return record.model_copy(update=changes) if changes else record
 

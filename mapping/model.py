@@ -19,6 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mapping.values import AttendanceCode, MarkKind, MarkValue
+from schoolgate.errors import RecordError
 
 
 class Entity(enum.StrEnum):
@@ -95,7 +96,9 @@ class Record(BaseModel):
 
     @property
     def content_hash(self) -> str:
-        payload = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        payload = json.dumps(
+            self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
         return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
 
 
@@ -210,7 +213,11 @@ class Enrolment(Record):
     """A movement of a pupil: admission, transfer between classes, leaving, year-end promotion."""
 
     entity = Entity.ENROLMENTS
-    refs = {"pupil_id": Entity.PUPILS, "from_class_id": Entity.CLASSES, "to_class_id": Entity.CLASSES}
+    refs = {
+        "pupil_id": Entity.PUPILS,
+        "from_class_id": Entity.CLASSES,
+        "to_class_id": Entity.CLASSES,
+    }
     pupil_id: str
     kind: EnrolmentKind
     date: dt.date
@@ -232,7 +239,11 @@ class Subgroup(Record):
     """A class split for a subject; each subgroup has its own teacher and records."""
 
     entity = Entity.SUBGROUPS
-    refs = {"class_id": Entity.CLASSES, "subject_id": Entity.SUBJECTS, "teacher_id": Entity.TEACHERS}
+    refs = {
+        "class_id": Entity.CLASSES,
+        "subject_id": Entity.SUBJECTS,
+        "teacher_id": Entity.TEACHERS,
+    }
     class_id: str
     subject_id: str
     teacher_id: str | None = None
@@ -265,7 +276,21 @@ class Lesson(Record):
     homework: str | None = None
 
 
-class Mark(Record):
+class _Graded(Record):
+    """A record carrying a mark value: grade 1 gets no marks (безотметочное обучение)."""
+
+    def check_grade(self, parallel: int) -> None:
+        """Raise :class:`RecordError` when the pupil's parallel takes no marks."""
+        if parallel == 1:
+            raise RecordError(
+                "a mark for a first-grade pupil (безотметочное обучение)",
+                entity=self.entity,
+                record_id=self.id,
+                field="value",
+            )
+
+
+class Mark(_Graded):
     """A current mark for a lesson (``kind`` current)."""
 
     entity = Entity.MARKS
@@ -288,7 +313,7 @@ class Mark(Record):
 FinalKind = Literal["period", "year", "exam", "final"]
 
 
-class FinalMark(Record):
+class FinalMark(_Graded):
     """A period, year, exam or final (итоговая) mark per pupil and subject."""
 
     entity = Entity.FINAL_MARKS

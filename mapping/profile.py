@@ -44,7 +44,9 @@ class Profile:
         try:
             return self.codes[name]
         except KeyError:
-            raise ConfigError(f"profile has no code table {name!r}", key=f"{self.system}.codes") from None
+            raise ConfigError(
+                f"profile has no code table {name!r}", key=f"{self.system}.codes"
+            ) from None
 
     def code(self, table: str, wire_value: str) -> str | None:
         """The canonical value for ``wire_value``, or ``None`` when the table does not know it."""
@@ -94,9 +96,13 @@ def load_profile(system: str, override: Path | None = None) -> Profile:
         try:
             data = _merge(data, tomllib.loads(override.read_text("utf-8")))
         except OSError as exc:
-            raise ConfigError(f"cannot read profile {override}: {exc.strerror}", key="profile") from None
+            raise ConfigError(
+                f"cannot read profile {override}: {exc.strerror}", key="profile"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"profile {override} is not valid TOML: {exc}", key="profile") from None
+            raise ConfigError(
+                f"profile {override} is not valid TOML: {exc}", key="profile"
+            ) from None
     codes = data.get("codes", {})
     if not isinstance(codes, dict) or not all(isinstance(t, dict) for t in codes.values()):
         raise ConfigError("'codes' must be a table of tables", key=f"{system}.codes")

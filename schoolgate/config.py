@@ -72,7 +72,9 @@ class SecretRef(_Strict):
         try:
             return SecretStr(self.file.read_text(encoding="utf-8").strip())
         except OSError as exc:
-            raise ConfigError(f"cannot read secret file {self.file}: {exc.strerror}", key=key) from None
+            raise ConfigError(
+                f"cannot read secret file {self.file}: {exc.strerror}", key=key
+            ) from None
 
     def __repr__(self) -> str:  # never a value, only where it is
         return f"SecretRef(env={self.env!r})" if self.env else f"SecretRef(file={str(self.file)!r})"
@@ -101,7 +103,9 @@ class SystemConfig(_Strict):
     credentials: dict[str, SecretRef] = Field(default_factory=dict)
     timeout: float = Field(default=30.0, gt=0)
     retries: int = Field(default=5, ge=0, le=20)
-    profile: Path | None = Field(default=None, description="a TOML file overriding the mapping profile")
+    profile: Path | None = Field(
+        default=None, description="a TOML file overriding the mapping profile"
+    )
     options: dict[str, Any] = Field(default_factory=dict)
     entities: dict[Entity, EntityPolicy] = Field(default_factory=dict)
     schedule: str | None = Field(default=None, description="cron expression for scheduled sync")

@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
         ) -> None:
             module = importlib.import_module(SYSTEMS[system])
             app_ = module.build_app(seed=seed, size=size, fault_rate=faults)
-            typer.echo(f"{system} simulator: seed={seed} size={size} faults={faults} on 127.0.0.1:{port}")
+            typer.echo(
+                f"{system} simulator: seed={seed} size={size} faults={faults} on 127.0.0.1:{port}"
+            )
             serve_forever(app_, port=port)
 
         _cmd.__doc__ = f"Serve the {system} simulator for a generated school."
