@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from mapping.model import Entity, Record, split_ext_ref
+from mapping.model import Entity, Record, Subgroup, split_ext_ref
 from schoolgate.errors import RecordError
 
 Lookup = Callable[[str, Entity, str], str | None]
@@ -36,7 +36,7 @@ def resolve(record: R, lookup: Lookup, mint: Mint | None = None) -> R:
         changes["id"] = gid
     for field, target in record.refs.items():
         changes.update(_resolve_field(record, field, target, lookup))
-    if "member_ids" in type(record).model_fields:
+    if isinstance(record, Subgroup):
         members = record.member_ids
         changes["member_ids"] = tuple(
             sorted(_resolve_one(record, "member_ids", m, Entity.PUPILS, lookup) for m in members)
