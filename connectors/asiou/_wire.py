@@ -1,0 +1,63 @@
+"""The АСИОУ package wire: record elements, their containers, the integrity element.
+
+A *record element* is one of :data:`RECORD_ELEMENTS`; ``<Итог Записей>`` counts exactly these
+(``<Учебныйгод>`` and the ``<Член>`` children of a ``<Подгруппа>`` are parts of the package or of
+a record, not records). A wire record is the element's attribute map with two keys added:
+``_element`` (the element name) and, for a subgroup, ``Члены`` (the member pupil ids); a class also
+carries the package's ``Учебныйгод`` code.
+"""
+
+from __future__ import annotations
+
+from mapping.model import PULL_ORDER, Entity
+
+ENCODING = "windows-1251"
+ELEMENT_KEY = "_element"
+ID = "Ид"
+EXTERNAL_ID = "ВнешнийИд"
+DELETED = "Удалена"
+MEMBERS = "Члены"
+MEMBER = "Член"
+MEMBER_PUPIL = "Учащийся"
+YEAR_ELEMENT = "Учебныйгод"
+YEAR_KEY = "Учебныйгод"
+ROOT = "Пакет"
+TOTAL = "Итог"
+TOTAL_COUNT = "Записей"
+
+#: record element → entity
+RECORD_ELEMENTS: dict[str, Entity] = {
+    "Период": Entity.PERIODS,
+    "Предмет": Entity.SUBJECTS,
+    "Сотрудник": Entity.TEACHERS,
+    "Класс": Entity.CLASSES,
+    "Подгруппа": Entity.SUBGROUPS,
+    "Учащийся": Entity.PUPILS,
+    "Урок": Entity.LESSONS,
+    "Отметка": Entity.MARKS,
+    "ИтоговаяОтметка": Entity.FINAL_MARKS,
+    "Пропуск": Entity.ATTENDANCE,
+}
+#: entity → record element
+ELEMENT_OF: dict[Entity, str] = {e: name for name, e in RECORD_ELEMENTS.items()}
+#: entity → container element
+CONTAINERS: dict[Entity, str] = {
+    Entity.PERIODS: "Периоды",
+    Entity.SUBJECTS: "Предметы",
+    Entity.TEACHERS: "Сотрудники",
+    Entity.CLASSES: "Классы",
+    Entity.SUBGROUPS: "Подгруппы",
+    Entity.PUPILS: "Учащиеся",
+    Entity.LESSONS: "Уроки",
+    Entity.MARKS: "Отметки",
+    Entity.FINAL_MARKS: "ИтоговыеОтметки",
+    Entity.ATTENDANCE: "Пропуски",
+}
+#: the entities an export package carries, in package order
+PACKAGE_ENTITIES: tuple[Entity, ...] = tuple(e for e in PULL_ORDER if e in ELEMENT_OF)
+#: the entities an import package may carry
+PUSH_ENTITIES: frozenset[Entity] = frozenset(
+    {Entity.MARKS, Entity.FINAL_MARKS, Entity.ATTENDANCE, Entity.LESSONS, Entity.PUPILS}
+)
+#: entities whose export marks deletions with ``Удалена="1"``
+DELETABLE: frozenset[Entity] = frozenset({Entity.MARKS, Entity.FINAL_MARKS, Entity.ATTENDANCE})
