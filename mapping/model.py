@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -94,12 +95,18 @@ class Record(BaseModel):
         """The content fields in JSON form: what a change is measured on."""
         return self.model_dump(mode="json", exclude=set(META_FIELDS))
 
-    @property
+    @functools.cached_property
     def content_hash(self) -> str:
+        """A digest of :meth:`content`, computed once per (immutable) record."""
         payload = json.dumps(
             self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
         )
         return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("content_hash", None)  # the copy's content may differ: hash afresh
+        return copy
 
 
 class School(Record):

@@ -20,6 +20,7 @@ from mapping.model import (
     Subgroup,
 )
 from mapping.validation import build
+from mapping.values import MarkValue
 from schoolgate.errors import RecordError
 
 BASE = {"school_id": "s1"}
@@ -197,3 +198,12 @@ def test_mark_for_first_grade_is_invalid() -> None:
     fm = FinalMark(id="f", **BASE, pupil_id="p", subject_id="s", kind="year", value="5")
     with pytest.raises(RecordError, match="first-grade"):
         fm.check_grade(1)
+
+
+def test_hash_is_recomputed_for_copies_and_ignored_by_equality() -> None:
+    a = mark(value="5")
+    h = a.content_hash
+    b = a.model_copy(update={"value": MarkValue.parse("3")})
+    assert b.content_hash != h
+    assert b.content_hash == mark(value="3").content_hash
+    assert a == mark(value="5")  # a computed hash does not enter equality
