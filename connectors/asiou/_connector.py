@@ -29,7 +29,7 @@ from connectors.asiou._http import (
 )
 from connectors.asiou._package import Receipt, build_import, parse_receipt
 from connectors.asiou._parse import DEFAULT_CHUNK, iter_pages
-from connectors.asiou._wire import DELETABLE, PACKAGE_ENTITIES, PUSH_ENTITIES
+from connectors.asiou._wire import DELETABLE, ENCODING, PACKAGE_ENTITIES, PUSH_ENTITIES
 from connectors.base import Capabilities, Page, PushItem, PushResult, ReadMode, State
 from mapping.model import Entity
 from schoolgate.config import SystemConfig
@@ -136,10 +136,10 @@ class AsiouConnector:
 
         return self._policy.call(attempt)
 
-    def _read(self, method: str, path: str, **kwargs: Any) -> bytes:
+    def _receipt(self, method: str, path: str, **kwargs: Any) -> Receipt:
         response = self._open(method, path, **kwargs)
         try:
-            return response.read()
+            return parse_receipt(response.read(), response.charset_encoding or ENCODING)
         except httpx.HTTPError as exc:
             raise classify_exception(exc) from exc
         finally:
@@ -195,14 +195,12 @@ class AsiouConnector:
                 send.append(item)
         if send:
             body = build_import(self._school, entity, send)
-            receipt = parse_receipt(
-                self._read(
-                    "POST",
-                    "/import",
-                    params={"school": self._school},
-                    content=body,
-                    headers={"Content-Type": "application/xml; charset=windows-1251"},
-                )
+            receipt = self._receipt(
+                "POST",
+                "/import",
+                params={"school": self._school},
+                content=body,
+                headers={"Content-Type": "application/xml; charset=windows-1251"},
             )
             for item in send:
                 results[item.key] = PushResult(
@@ -232,7 +230,7 @@ class AsiouConnector:
         return out
 
     def receipt(self, receipt_id: str) -> Receipt:
-        receipt = parse_receipt(self._read("GET", f"/receipt/{receipt_id}"))
+        receipt = self._receipt("GET", f"/receipt/{receipt_id}")
         if receipt.id != receipt_id:
             raise ContractViolation("a receipt answered for another id", system=SYSTEM)
         return receipt

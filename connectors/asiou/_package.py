@@ -13,6 +13,7 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
+from connectors.asiou._stream import EntityDeclared, normalise_prolog
 from connectors.asiou._wire import (
     CONTAINERS,
     DELETED,
@@ -97,10 +98,18 @@ def _int(value: str | None) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
-def parse_receipt(body: bytes) -> Receipt:
-    """``<Квитанция Ид Статус [Принято Отклонено]><Ошибка ВнешнийИд Код Текст/>…</Квитанция>``."""
-    if b"<!ENTITY" in body:
-        raise ContractViolation("a receipt declares entities", system=SYSTEM)
+def parse_receipt(body: bytes, encoding: str = ENCODING) -> Receipt:
+    """``<Квитанция Ид Статус [Принято Отклонено]><Ошибка ВнешнийИд Код Текст/>…</Квитанция>``.
+
+    A receipt without an XML declaration is read in ``encoding`` (the HTTP charset, by default
+    windows-1251); the BOM and ``cp1251`` fixes of export packages apply here too.
+    """
+    try:
+        body = normalise_prolog(body)
+    except EntityDeclared:
+        raise ContractViolation("a receipt declares entities", system=SYSTEM) from None
+    if not body.lstrip().startswith(b"<?xml"):
+        body = f'<?xml version="1.0" encoding="{encoding}"?>'.encode("ascii") + body
     try:
         root = etree.fromstring(body, _SAFE)
     except etree.XMLSyntaxError as exc:

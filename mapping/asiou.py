@@ -1,0 +1,226 @@
+"""АСИОУ wire ⇄ canonical, driven by the profile ``mapping/profiles/asiou.toml``.
+
+The profile names, per entity, each canonical field's wire attribute and how its value reads
+(``text``, ``int``, ``date``, ``time``, ``parallels``, ``mark``, ``members``, ``ref:<entity>``,
+``code:<table>``); this module only knows how to read and write each *type*. Empty attributes
+mean "no value". Times carry their offset and become aware UTC; ids and references become
+:func:`~mapping.model.ext_ref` ``"asiou:<Ид>"`` references for :mod:`mapping.identity`.
+
+Errors are :class:`~schoolgate.errors.RecordError` naming the entity, the ``Ид`` and the field —
+never a value (the values are people's names and birth dates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from mapping.model import MODELS, Entity, Record, Tombstone, ext_ref, split_ext_ref
+from mapping.profile import Profile, load_profile
+from mapping.validation import build
+from schoolgate.errors import RecordError
+
+SYSTEM = "asiou"
+ELEMENT_KEY = "_element"
+
+#: ``resolve_ext(entity, gateway id)`` → the record's АСИОУ ``Ид`` (``None``: not known there)
+ResolveExt = Callable[[Entity, str], str | None]
+
+_profile: Profile | None = None
+
+
+def default_profile() -> Profile:
+    global _profile  # noqa: PLW0603 - a cache of the shipped file
+    if _profile is None:
+        _profile = load_profile(SYSTEM)
+    return _profile
+
+
+def _fields(profile: Profile, entity: Entity) -> Mapping[str, Mapping[str, str]]:
+    table: Mapping[str, Mapping[str, str]] = profile.settings.get("fields", {}).get(
+        entity.value, {}
+    )
+    return table
+
+
+def entity_of(wire: Mapping[str, Any], profile: Profile | None = None) -> Entity:
+    """The entity of a wire record, from its ``_element``."""
+    elements: Mapping[str, str] = (profile or default_profile()).settings.get("elements", {})
+    name = elements.get(str(wire.get(ELEMENT_KEY)))
+    if name is None:
+        raise RecordError("not a record element of the profile", entity="unknown", system=SYSTEM)
+    return Entity(name)
+
+
+def parse_parallels(text: str) -> tuple[int, ...]:
+    """``"2-9"`` → 2..9; ``"2-4,10,11"`` → (2, 3, 4, 10, 11)."""
+    out: list[int] = []
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        if not lo.isdigit() or (sep and not hi.isdigit()):
+            raise ValueError("parallels must read like 2-9 or 10,11")
+        out.extend(range(int(lo), int(hi) + 1) if sep else (int(lo),))
+    return tuple(sorted(set(out)))
+
+
+def format_parallels(values: Iterable[int]) -> str:
+    """(2, 3, 4, 10, 11) → ``"2-4,10-11"``."""
+    nums = sorted(set(values))
+    parts: list[str] = []
+    i = 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        parts.append(str(nums[i]) if i == j else f"{nums[i]}-{nums[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def parse_time(text: str, tz: dt.tzinfo) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(dt.UTC)
+
+
+def _read(kind: str, raw: Any, profile: Profile) -> Any:
+    """One wire value as the canonical field expects it. Raises ValueError for a bad value."""
+    if kind == "members":
+        return tuple(ext_ref(SYSTEM, m) for m in raw or () if m)
+    if raw is None or raw == "":
+        return None
+    text = str(raw)
+    if kind in ("text", "mark"):
+        return text
+    if kind == "int":
+        if not text.lstrip("-").isdigit():
+            raise ValueError("not a whole number")
+        return int(text)
+    if kind == "date":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError("not an ISO date (YYYY-MM-DD)") from None
+    if kind == "time":
+        try:
+            return parse_time(text, profile.timezone)
+        except ValueError:
+            raise ValueError("not an ISO time with offset") from None
+    if kind == "parallels":
+        return parse_parallels(text)
+    if kind.startswith("ref:"):
+        return ext_ref(SYSTEM, text)
+    if kind.startswith("code:"):
+        code = profile.code(kind[5:], text)
+        if code is None:
+            raise ValueError(f"not a code of table {kind[5:]}")
+        return code
+    raise ValueError(f"profile type {kind!r} is unknown")
+
+
+def to_canonical(
+    entity: Entity | None,
+    wire: Mapping[str, Any],
+    *,
+    profile: Profile | None = None,
+    school_id: str,
+) -> Record | Tombstone:
+    """The canonical record (or tombstone) for one wire record of ``entity``."""
+    profile = profile or default_profile()
+    entity = entity or entity_of(wire, profile)
+    rid = wire.get(str(profile.settings.get("id_attribute", "Ид")))
+    if not rid:
+        raise RecordError("record has no Ид", entity=entity, system=SYSTEM)
+    own = ext_ref(SYSTEM, rid)
+    spec = _fields(profile, entity)
+    deleted = str(profile.settings.get("deleted_attribute", "Удалена"))
+    fields: dict[str, Any] = {}
+    for name, how in spec.items():
+        try:
+            value = _read(how["type"], wire.get(how["attr"]), profile)
+        except ValueError as exc:
+            raise RecordError(
+                str(exc), entity=entity, record_id=str(rid), field=name, system=SYSTEM
+            ) from None
+        if value is not None:
+            fields[name] = value
+    if wire.get(deleted) == "1":
+        return Tombstone(
+            entity=entity, id=own, school_id=school_id, modified_at=fields.get("modified_at")
+        )
+    fields.update(id=own, school_id=school_id, ext_ids={SYSTEM: str(rid)})
+    record: Record = build(MODELS[entity], fields, system=SYSTEM, record_id=rid)
+    return record
+
+
+def _write(
+    kind: str, value: Any, entity: Entity, field: str, *, resolve_ext: ResolveExt, profile: Profile
+) -> Any:
+    if kind == "members":
+        return [_ref(Entity.PUPILS, v, entity, field, resolve_ext) for v in value]
+    if value is None:
+        return ""
+    if kind == "date":
+        return value.isoformat()
+    if kind == "time":
+        return value.astimezone(profile.timezone).isoformat(timespec="seconds")
+    if kind == "parallels":
+        return format_parallels(value)
+    if kind.startswith("ref:"):
+        return _ref(Entity(kind[4:]), value, entity, field, resolve_ext)
+    if kind.startswith("code:"):
+        code = profile.reverse(kind[5:]).get(str(value))
+        if code is None:
+            raise RecordError(
+                f"no wire code in table {kind[5:]}", entity=entity, field=field, system=SYSTEM
+            )
+        return code
+    return str(value)
+
+
+def _ref(target: Entity, value: str, entity: Entity, field: str, resolve_ext: ResolveExt) -> str:
+    parts = split_ext_ref(value)
+    if parts is not None and parts[0] == SYSTEM:
+        return parts[1]
+    ext = resolve_ext(target, value)
+    if ext is None:
+        raise RecordError(
+            f"refers to a {target} that АСИОУ does not know",
+            entity=entity,
+            field=field,
+            system=SYSTEM,
+        )
+    return ext
+
+
+def to_wire(
+    record: Record,
+    *,
+    profile: Profile | None = None,
+    resolve_ext: ResolveExt,
+) -> dict[str, Any]:
+    """The wire attributes of ``record`` for an import package (no ``Ид``/``ВнешнийИд``: the
+    connector adds those from the push item; no change time: АСИОУ sets its own)."""
+    profile = profile or default_profile()
+    out: dict[str, Any] = {}
+    for name, how in _fields(profile, record.entity).items():
+        if how["type"] == "time":
+            continue
+        try:
+            out[how["attr"]] = _write(
+                how["type"],
+                getattr(record, name),
+                record.entity,
+                name,
+                resolve_ext=resolve_ext,
+                profile=profile,
+            )
+        except RecordError as exc:
+            raise RecordError(
+                exc.reason, entity=record.entity, record_id=record.id, field=name, system=SYSTEM
+            ) from None
+    return out

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+from lxml import etree
+
+from connectors.asiou import AsiouConnector, split_ticket
+from connectors.base import PushItem
+from mapping.model import Entity
+from schoolgate.errors import AuthError, ContractViolation, TransientError
+
+from .packages import chunked, package
+
+BASE = "http://asiou.test"
+EXPORT = f"{BASE}/asiou/exchange/export"
+IMPORT = f"{BASE}/asiou/exchange/import"
+
+
+def connector(waits: list[float] | None = None, **kw: object) -> AsiouConnector:
+    sleeps = waits if waits is not None else []
+    return AsiouConnector(
+        base_url=BASE,
+        school="760215",
+        login="gw",
+        password="pw",
+        client=httpx.Client(),
+        retries=3,
+        sleep=sleeps.append,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+XML = {"Content-Type": "application/xml; charset=windows-1251"}
+
+
+@respx.mock
+def test_pull_sends_basic_auth_and_since_and_retries_503() -> None:
+    route = respx.get(EXPORT).mock(
+        side_effect=[
+            httpx.Response(503, headers={"Retry-After": "9"}),
+            httpx.Response(200, headers=XML, content=package(full="0")),
+        ]
+    )
+    waits: list[float] = []
+    pages = list(connector(waits).pull(None, {"since": "2025-10-01T00:00:00+03:00"}))
+    assert waits == [9.0]
+    req = route.calls.last.request
+    assert req.url.params["since"] == "2025-10-01T00:00:00+03:00"
+    assert req.url.params["school"] == "760215"
+    assert req.headers["Authorization"].startswith("Basic ")
+    assert pages[-1].complete and pages[-1].state["revision"] == "88123"
+
+
+@respx.mock
+def test_pull_gives_up_after_the_configured_attempts() -> None:
+    route = respx.get(EXPORT).mock(return_value=httpx.Response(503, headers={"Retry-After": "1"}))
+    with pytest.raises(TransientError):
+        list(connector().pull(None, None))
+    assert route.call_count == 4  # retries=3
+
+
+@respx.mock
+def test_pull_401_is_an_auth_error_without_retry() -> None:
+    route = respx.get(EXPORT).mock(return_value=httpx.Response(401))
+    with pytest.raises(AuthError):
+        list(connector().pull(None, None))
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_pull_of_a_truncated_body_raises_without_a_complete_page() -> None:
+    data = package()
+    respx.get(EXPORT).mock(return_value=httpx.Response(200, headers=XML, content=data[:-200]))
+    got = []
+    with pytest.raises(ContractViolation):
+        got.extend(connector().pull(None, None))
+    assert got and not any(p.complete for p in got)
+
+
+class _Broken(httpx.SyncByteStream):
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from chunked(self.data[: len(self.data) // 2], 64)
+        raise httpx.RemoteProtocolError("peer closed connection")
+
+
+@respx.mock
+def test_connection_closed_mid_package_is_transient_and_nothing_completes() -> None:
+    respx.get(EXPORT).mock(return_value=httpx.Response(200, headers=XML, stream=_Broken(package())))
+    got = []
+    with pytest.raises(TransientError):
+        got.extend(connector().pull(None, None))
+    assert not any(p.complete for p in got)
+
+
+@respx.mock
+def test_pull_one_entity_filters_the_bundle() -> None:
+    respx.get(EXPORT).mock(return_value=httpx.Response(200, headers=XML, content=package()))
+    pages = list(connector().pull(Entity.LESSONS, None))
+    assert {p.entity for p in pages} == {Entity.LESSONS}
+
+
+@respx.mock
+def test_pull_refuses_html() -> None:
+    respx.get(EXPORT).mock(
+        return_value=httpx.Response(200, headers={"Content-Type": "text/html"}, content=b"<html>")
+    )
+    with pytest.raises(ContractViolation):
+        list(connector().pull(None, None))
+
+
+def items() -> list[PushItem]:
+    return [
+        PushItem(
+            key="k1",
+            entity=Entity.MARKS,
+            op="upsert",
+            payload={
+                "Учащийся": "U55001",
+                "Урок": "L900001",
+                "Значение": "5",
+                "ВидРаботы": "Ответ на уроке",
+                "Вес": 1,
+            },
+        ),
+        PushItem(key="k2", entity=Entity.MARKS, op="delete", payload={}, remote_id="M7"),
+    ]
+
+
+@respx.mock
+def test_push_posts_a_windows_1251_package_and_answers_pending() -> None:
+    route = respx.post(IMPORT).mock(
+        return_value=httpx.Response(
+            202, content='<Квитанция Ид="R-77" Статус="принят"/>'.encode("cp1251")
+        )
+    )
+    results = connector().push(Entity.MARKS, items())
+    assert [r.status for r in results] == ["pending", "pending"]
+    assert split_ticket(results[0].ticket or "") == ("R-77", "created", "k1")
+    assert split_ticket(results[1].ticket or "") == ("R-77", "deleted", "k2")
+    body = route.calls.last.request.content
+    assert body.startswith(b'<?xml version="1.0" encoding="windows-1251"?>')
+    root = etree.fromstring(body)
+    marks = root.find("Отметки")
+    assert marks is not None
+    assert [m.get("ВнешнийИд") for m in marks] == ["k1", "k2"]
+    assert marks[0].get("ВидРаботы") == "Ответ на уроке"
+    assert marks[1].get("Удалена") == "1" and marks[1].get("Ид") == "M7"
+    total = root.find("Итог")
+    assert total is not None and total.get("Записей") == "2"
+
+
+def test_push_of_an_entity_asiou_does_not_take_is_rejected_per_item() -> None:
+    item = PushItem(key="x", entity=Entity.SUBJECTS, op="upsert", payload={})
+    assert connector().push(Entity.SUBJECTS, [item])[0].status == "rejected"
+
+
+RECEIPT = f"{BASE}/asiou/exchange/receipt/R-77"
+
+
+@respx.mock
+def test_poll_answers_nothing_until_processed_then_every_item_once(tmp_path: Path) -> None:
+    respx.post(IMPORT).mock(
+        return_value=httpx.Response(
+            202, content='<Квитанция Ид="R-77" Статус="принят"/>'.encode("cp1251")
+        )
+    )
+    first = connector()
+    tickets = [r.ticket for r in first.push(Entity.MARKS, items())]
+    # a restart: the tickets survive in a file, the connector does not
+    saved = tmp_path / "tickets.json"
+    saved.write_text(json.dumps(tickets))
+    first.close()
+    del first
+    route = respx.get(RECEIPT).mock(
+        side_effect=[
+            httpx.Response(200, content='<Квитанция Ид="R-77" Статус="принят"/>'.encode("cp1251")),
+            httpx.Response(
+                200,
+                content=(
+                    '<Квитанция Ид="R-77" Статус="обработан" Принято="1" Отклонено="1">'
+                    '<Ошибка ВнешнийИд="k1" Код="ПЕРИОД_ЗАКРЫТ" Текст="Период закрыт для изменений"/>'
+                    "</Квитанция>"
+                ).encode("cp1251"),
+            ),
+        ]
+    )
+    second = connector()
+    again = json.loads(saved.read_text())
+    assert second.poll(again) == []
+    results = second.poll(again)
+    assert route.call_count == 2  # one GET per receipt, not per ticket
+    assert {(r.key, r.status) for r in results} == {("k1", "rejected"), ("k2", "deleted")}
+    assert results[0].error == "ПЕРИОД_ЗАКРЫТ: Период закрыт для изменений"

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Iterator
+
+import pytest
+
+from connectors.asiou import iter_pages
+from connectors.base import Page
+from mapping.model import Entity
+from schoolgate.errors import ContractViolation
+
+from .packages import BASE_RECORDS, chunked, mark, package
+
+
+def pages_of(data: bytes, **kw: object) -> list[Page]:
+    return list(iter_pages(chunked(data, 11), **kw))  # type: ignore[arg-type]
+
+
+def by_entity(pages: list[Page]) -> dict[Entity, list[dict[str, object]]]:
+    out: dict[Entity, list[dict[str, object]]] = {}
+    for p in pages:
+        out.setdefault(p.entity, []).extend(p.records)
+    return out
+
+
+def test_full_package_every_entity_snapshot_and_last_page_complete() -> None:
+    pages = pages_of(package())
+    assert all(p.atomic and p.snapshot for p in pages)
+    assert [p.complete for p in pages].count(True) == 1 and pages[-1].complete
+    assert pages[-1].state == {"since": "2025-10-14T08:00:00+03:00", "revision": "88123"}
+    assert all(p.state == {} for p in pages[:-1])  # state only valid with the complete page
+    records = by_entity(pages)
+    assert len(records) == 10
+    assert records[Entity.PUPILS][0]["Фамилия"] == "Иванова"  # windows-1251 decoded
+    assert records[Entity.SUBGROUPS][0]["Члены"] == ["U55001"]
+    assert records[Entity.CLASSES][0]["Учебныйгод"] == "2025/2026"
+    assert records[Entity.MARKS][0]["_element"] == "Отметка"
+
+
+def test_full_package_gives_an_empty_snapshot_page_for_an_empty_entity() -> None:
+    pages = pages_of(package(marks=()))
+    marks = [p for p in pages if p.entity is Entity.MARKS]
+    assert len(marks) == 1 and marks[0].records == [] and marks[0].snapshot
+
+
+def test_delta_package_is_not_a_snapshot_and_keeps_deletions() -> None:
+    pages = pages_of(package(full="0", marks=(mark("M1", deleted="1"),)), state={"since": "x"})
+    assert not any(p.snapshot for p in pages)
+    assert by_entity(pages)[Entity.MARKS] == [{**by_entity(pages)[Entity.MARKS][0], "Удалена": "1"}]
+    assert pages[0].state == {"since": "x"}
+
+
+def test_duplicate_in_one_page_last_wins_in_place() -> None:
+    pages = pages_of(package(marks=(mark("M1", "2"), mark("M2", "3"), mark("M1", "5"))))
+    marks = by_entity(pages)[Entity.MARKS]
+    assert [(m["Ид"], m["Значение"]) for m in marks] == [("M1", "5"), ("M2", "3")]
+
+
+def test_duplicate_in_a_later_page_is_yielded_again_after_the_first() -> None:
+    data = package(marks=(mark("M1", "2"), mark("M2", "3"), mark("M1", "5")))
+    pages = pages_of(data, chunk_size=2)
+    marks = [r for p in pages if p.entity is Entity.MARKS for r in p.records]
+    # applied in order as upserts, M1 ends as 5
+    final = {m["Ид"]: m["Значение"] for m in marks}
+    assert final == {"M1": "5", "M2": "3"}
+    assert max(len(p.records) for p in pages) <= 2
+
+
+def test_only_one_entity() -> None:
+    pages = pages_of(package(), only=Entity.PUPILS)
+    assert {p.entity for p in pages} == {Entity.PUPILS} and pages[-1].complete
+
+
+def consume(data: bytes) -> list[Page]:
+    got: list[Page] = []
+    with pytest.raises(ContractViolation):
+        for page in iter_pages(chunked(data, 13)):
+            got.append(page)
+    assert not any(p.complete for p in got)
+    return got
+
+
+def test_cut_short_package_raises_instead_of_completing() -> None:
+    data = package()
+    got = consume(data[: len(data) // 2])
+    assert all(p.atomic for p in got)
+
+
+def test_missing_closing_tag_raises() -> None:
+    consume(package(close=False))
+
+
+def test_count_mismatch_raises() -> None:
+    consume(package(total=BASE_RECORDS))  # one mark not counted
+
+
+def test_missing_total_raises() -> None:
+    data = package().replace(f'<Итог Записей="{BASE_RECORDS + 1}"/>'.encode("cp1251"), b"")
+    consume(data)
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+@pytest.mark.parametrize("enc", ["windows-1251", "cp1251"])
+def test_encodings_and_bom(bom: bytes, enc: str) -> None:
+    pages = pages_of(bom + package(enc=enc))
+    assert by_entity(pages)[Entity.TEACHERS][0]["Фамилия"] == "Петрова"
+
+
+def test_a_doctype_without_entities_is_read() -> None:
+    pages = pages_of(package(doctype="<!DOCTYPE Пакет>\n"))
+    assert pages[-1].complete
+
+
+XXE = '<!DOCTYPE Пакет [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+LAUGHS = (
+    '<!DOCTYPE Пакет [<!ENTITY a0 "ha">'
+    + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10))
+    + "]>\n"
+)
+
+
+@pytest.mark.parametrize("doctype", [XXE, LAUGHS], ids=["external-entity", "billion-laughs"])
+def test_entities_are_never_expanded(doctype: str) -> None:
+    ref = "&x;" if doctype is XXE else "&a9;"
+    data = package(doctype=doctype, marks=(mark("M1", ref),))
+    got = consume(data)
+    assert got == []  # refused before a single record is read
+
+
+def _big_package(n: int) -> Iterator[bytes]:
+    yield package(marks=()).split("<Отметки>".encode("cp1251"))[0] + "<Отметки>".encode("cp1251")
+    for i in range(n):
+        yield mark(f"M{i}").encode("cp1251")
+    tail = '</Отметки><ИтоговыеОтметки/><Пропуски/><Итог Записей="{}"/></Пакет>'
+    yield tail.format(n + 7).encode("cp1251")
+
+
+def test_memory_stays_bounded_on_a_large_stream() -> None:
+    tracemalloc.start()
+    try:
+        count = 0
+        for page in iter_pages(_big_package(20_000), chunk_size=500):
+            count += len(page.records)
+            assert len(page.records) <= 500
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 20_000 + 7
+    assert peak < 6 * 2**20  # 20k records as dicts would be far more
