@@ -1,0 +1,58 @@
+"""О7 wire ⇄ canonical: per-entity mappers, name resolution against the roster, window diffs."""
+
+from mapping.o7._index import (
+    NameIndex,
+    minted,
+    period_codes,
+    period_ext,
+    subgroup_ext,
+    subject_ext,
+    teacher_ext,
+)
+from mapping.o7._records import (
+    MAPPERS,
+    O7Context,
+    class_name,
+    deletions,
+    map_attendance,
+    map_class,
+    map_final_mark,
+    map_lesson,
+    map_mark,
+    map_period,
+    map_pupil,
+    map_record,
+    map_records,
+    map_subgroup,
+    map_subject,
+    map_teacher,
+)
+from mapping.o7._wire import absence_to_wire, mark_to_wire
+
+__all__ = [
+    "MAPPERS",
+    "NameIndex",
+    "O7Context",
+    "absence_to_wire",
+    "class_name",
+    "deletions",
+    "map_attendance",
+    "map_class",
+    "map_final_mark",
+    "map_lesson",
+    "map_mark",
+    "map_period",
+    "map_pupil",
+    "map_record",
+    "map_records",
+    "map_subgroup",
+    "map_subject",
+    "map_teacher",
+    "mark_to_wire",
+    "minted",
+    "period_codes",
+    "period_ext",
+    "subgroup_ext",
+    "subject_ext",
+    "teacher_ext",
+]
