@@ -193,13 +193,14 @@ class ES2Connector:
         for raw in self._pages(entity, {}):
             last = raw.next_cursor is None
             new_state = {"revision": raw.revision} if last else dict(state)
+            if raw.attempt:
+                new_state["attempt"] = raw.attempt
             yield Page(
                 entity,
                 raw.items,
                 new_state,
                 snapshot=True,
                 complete=last,
-                scope={"attempt": raw.attempt} if raw.attempt else {},
             )
 
     def _pull_incremental(self, entity: Entity, state: State) -> Iterator[Page]:
