@@ -13,7 +13,7 @@ from fixtures.o7 import O7Sim, SimConfig, build_app, build_data, create_app
 from fixtures.school import SchoolData
 
 with warnings.catch_warnings():  # starlette nudges towards httpx2; httpx is what we ship
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with:DeprecationWarning")
