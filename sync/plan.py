@@ -80,6 +80,9 @@ class Planner:
     deadlines: Deadlines = field(default_factory=Deadlines)
     #: fields the system does not carry or the gateway owns: kept from the current record
     kept_fields: frozenset[str] = frozenset()
+    #: a first full read of this system: what it holds is the baseline, so records first seen
+    #: inside an already closed period are taken as they are, not held as late changes
+    baseline: bool = False
 
     def plan(
         self, incoming: Iterable[Record | Tombstone], stored: Mapping[str, Stored]
@@ -139,7 +142,7 @@ class Planner:
 
     def _create(self, incoming: Record, stored: Stored | None, new_hash: str) -> Decision:
         findings: list[Finding] = []
-        if held := rules.closed_period(incoming, self.ctx):
+        if not self.baseline and (held := rules.closed_period(incoming, self.ctx)):
             return Decision(Op.CONFLICT, incoming.id, incoming=incoming, findings=(held,))
         if isinstance(incoming, Mark) and (
             late := rules.late_mark(incoming, self.ctx, self.deadlines)

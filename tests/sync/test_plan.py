@@ -199,3 +199,11 @@ def test_fields_the_system_does_not_carry_are_kept() -> None:
     d2 = p.decide(renamed, agreed(current))
     assert d2.op is Op.UPDATE and d2.record.closed is True  # type: ignore[union-attr]
     assert d2.record.ext_ids == {"asiou": "P1", "es2": "3"}  # type: ignore[union-attr]
+
+
+def test_baseline_read_takes_records_of_a_closed_period_as_they_are() -> None:
+    ctx = world()
+    ctx.closed.append((5, dt.date(2025, 9, 1), dt.date(2025, 10, 26), "Q1"))
+    p = Planner(EntityPolicy(), ctx, baseline=True)
+    assert p.decide(mark(), None).op is Op.CREATE
+    assert p.decide(mark("3"), agreed(mark("5"))).op is Op.CONFLICT  # a change still is held
