@@ -1,4 +1,10 @@
-"""«Электронная школа 2.0» connector: bearer token, JSON envelope, cursor pages, batch writes."""
+"""«Электронная школа 2.0» connector: bearer token, JSON envelope, cursor pages, batch writes.
+
+The vendor publishes no exchange specification: this connector is built against the interface
+contract in ``shared/specs/es2.md``, modelled on what public clients of the system show. Every
+ES2-specific detail (paths, field names, options) stays in this package; code tables and the time
+zone live in the mapping profile ``mapping/profiles/es2.toml``.
+"""
 
 from connectors.es2._classify import Action, Decision, classify
 from connectors.es2._client import ES2Client, RetryPolicy

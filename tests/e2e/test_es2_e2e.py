@@ -155,3 +155,24 @@ def test_full_pull_under_every_fault_still_equals_generator(tiny: SchoolData) ->
     for entity in (Entity.PUPILS, Entity.LESSONS, Entity.MARKS, Entity.ATTENDANCE):
         assert store.contents(entity) == expected(tiny, entity), entity
     assert set(faults.fired) == set(Faults.KINDS), faults.fired
+
+
+def test_incremental_pull_after_generator_mutation(tiny: SchoolData) -> None:
+    from fixtures.generator import mutate
+
+    sim = _sim(tiny)
+    with serve_in_thread(sim.app) as url:
+        conn = connector(url, tiny, lesson_recent_days=400)
+        store = Store(tiny)
+        store.pull(conn)
+        changed, changeset = mutate(tiny, 3, changes=40)
+        sim.clock.advance(hours=1)
+        sim.sync_to(changed)
+        store.serve(changed)
+        got = store.pull(conn)
+        conn.close()
+    for entity in ES2_ENTITIES:
+        assert set(got[entity]) == changeset.ids(entity), entity
+        deleted = {gid for gid, c in got[entity].items() if c is None}
+        assert deleted == changeset.ids(entity, "delete"), entity
+    _assert_equal(store, changed)
