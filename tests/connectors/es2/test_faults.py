@@ -195,7 +195,7 @@ def test_revision_change_restarts_the_pull(mock: respx.MockRouter, conn: ES2Conn
     pages = list(conn.pull(Entity.SUBJECTS, None))
     assert [[r["id"] for r in p.records] for p in pages] == [[1, 2], [1, 2], [3]]
     assert [p.complete for p in pages] == [False, False, True]
-    assert pages[-1].state == {"revision": 6}
+    assert pages[-1].state == {"revision": 6, "attempt": 1}  # the consumer can see the restart
     assert route.calls[2].request.url.params.get("cursor") is None  # from the start again
 
 
