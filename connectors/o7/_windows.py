@@ -9,12 +9,15 @@ window is the unit of "completely read".
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 #: О7 answers a longer window with ``success: false`` "Период не более 31 дня"
 MAX_WINDOW_DAYS = 31
 DATE_FORMAT = "%d.%m.%Y"
 TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
+_DATE = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})")
+_TIME = re.compile(r"(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2}):(\d{2})")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -66,13 +69,19 @@ def format_date(day: dt.date) -> str:
 
 
 def parse_date(text: str) -> dt.date:
-    """``DD.MM.YYYY`` → date; ``ValueError`` otherwise."""
-    return dt.datetime.strptime(text.strip(), DATE_FORMAT).date()
+    """``DD.MM.YYYY`` → date; ``ValueError`` otherwise (a regex: ``strptime`` is slow)."""
+    m = _DATE.fullmatch(text.strip())
+    if m is None:
+        raise ValueError("not a date DD.MM.YYYY")
+    return dt.date(int(m[3]), int(m[2]), int(m[1]))
 
 
 def parse_local_time(text: str, zone: dt.tzinfo) -> dt.datetime:
     """``DD.MM.YYYY HH:MM:SS`` in ``zone`` (О7 sends Moscow time without an offset) → aware UTC."""
-    naive = dt.datetime.strptime(text.strip(), TIME_FORMAT)
+    m = _TIME.fullmatch(text.strip())
+    if m is None:
+        raise ValueError("not a time DD.MM.YYYY HH:MM:SS")
+    naive = dt.datetime(int(m[3]), int(m[2]), int(m[1]), int(m[4]), int(m[5]), int(m[6]))
     return naive.replace(tzinfo=zone).astimezone(dt.UTC)
 
 
