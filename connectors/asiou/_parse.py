@@ -1,8 +1,10 @@
 """Read an export package as a stream: wire records in atomic pages, integrity checked at the end.
 
-Memory stays bounded whatever the package size: each record element is turned into a dict and
-cleared at its end event, the siblings before it are deleted, and at most two pages (the one
-being filled and the one held back so the last can be marked complete) are held.
+Memory stays bounded whatever the package size: the package is fed in chunks to an lxml
+parser with a *target* (SAX-style ``start(tag, attrib)`` callbacks), so no tree is ever built —
+each record element's attributes arrive as a dict and go straight into the current page — and at
+most two pages (the one being filled and the one held back so the last can be marked complete)
+are held. (This is also faster than ``iterparse``: no element objects to create and clear.)
 
 *Duplicates* — the same ``Ид`` twice for one entity in one package — resolve to the last one:
 within a page the later record replaces the earlier one in place; a duplicate that falls in a
@@ -47,19 +49,17 @@ from schoolgate.errors import ContractViolation
 
 SYSTEM = "asiou"
 DEFAULT_CHUNK = 2000
-_TAGS = (*RECORD_ELEMENTS, YEAR_ELEMENT, TOTAL)
+FEED = 64 * 1024
 
 
 def _violation(message: str) -> ContractViolation:
     return ContractViolation(message, system=SYSTEM)
 
 
-def package_parser(stream: Any) -> Iterator[tuple[str, Any]]:
-    """lxml's ``iterparse`` with every resolving feature off."""
-    return etree.iterparse(  # type: ignore[no-any-return]
-        stream,
-        events=("end",),
-        tag=_TAGS,
+def package_parser(target: Any) -> Any:
+    """An lxml feed parser with every resolving feature off, calling ``target.start``."""
+    return etree.XMLParser(
+        target=target,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -83,9 +83,8 @@ class _Pager:
     held: Page | None = None
     seen: set[Entity] = dataclasses.field(default_factory=set)
 
-    def add(self, entity: Entity, record: WireRecord) -> list[Page]:
-        """Add a record; return the pages that are ready to go out (usually none)."""
-        ready: list[Page] = []
+    def add(self, entity: Entity, record: WireRecord, ready: list[Page]) -> None:
+        """Add a record; pages that are ready to go out are appended to ``ready``."""
         if entity is not self.entity:
             self.flush(ready)
             self.entity = entity
@@ -100,7 +99,6 @@ class _Pager:
             self.records[at] = record
         if len(self.records) >= self.chunk_size:
             self.flush(ready)
-        return ready
 
     def flush(self, ready: list[Page]) -> None:
         """Close the current page and hold it back; the page held before it becomes ready."""
@@ -119,6 +117,46 @@ class _Pager:
         self.held = page
 
 
+class _Collector:
+    """The parser target: ``start`` of every element, in document order."""
+
+    def __init__(self, pager: _Pager, only: Entity | None) -> None:
+        self.pager = pager
+        self.only = only
+        self.root: dict[str, str] | None = None
+        self.year: str | None = None
+        self.total: str | None = None
+        self.counted = 0
+        self.members: list[str] | None = None  # of the subgroup being read
+        self.ready: list[Page] = []
+
+    def start(self, tag: str, attrib: dict[str, Any]) -> None:
+        entity = RECORD_ELEMENTS.get(tag)
+        if entity is not None:
+            self.counted += 1
+            self.members = None
+            if self.only is None or entity is self.only:
+                attrib[ELEMENT_KEY] = tag
+                if entity is Entity.SUBGROUPS:
+                    self.members = attrib[MEMBERS] = []
+                elif entity is Entity.CLASSES and self.year is not None:
+                    attrib[YEAR_KEY] = self.year
+                self.pager.add(entity, attrib, self.ready)
+        elif tag == MEMBER:
+            if self.members is not None:
+                self.members.append(attrib.get(MEMBER_PUPIL, ""))
+        elif self.root is None:
+            self.root = dict(attrib)
+            self.pager.full = attrib.get("Полный") == "1"
+        elif tag == TOTAL:
+            self.total = attrib.get(TOTAL_COUNT)
+        elif tag == YEAR_ELEMENT:
+            self.year = attrib.get("Код") or None
+
+    def close(self) -> None:
+        return None
+
+
 def iter_pages(
     chunks: Iterable[bytes],
     *,
@@ -132,51 +170,32 @@ def iter_pages(
     replaced once the whole package is known good). ``only`` keeps one entity's records.
     """
     pager = _Pager(chunk_size=chunk_size, state=dict(state or {}))
-    root: Any = None
-    year: str | None = None
-    total: str | None = None
-    counted = 0
+    target = _Collector(pager, only)
+    parser = package_parser(target)
     stream = PackageStream(chunks)
     try:
-        for _, elem in package_parser(stream):
-            tag = elem.tag
-            entity = RECORD_ELEMENTS.get(tag)
-            if root is None:
-                root = elem.getroottree().getroot()
-                pager.full = root.get("Полный") == "1"
-            if entity is None:
-                if tag == TOTAL:
-                    total = elem.get(TOTAL_COUNT)
-                elif tag == YEAR_ELEMENT:
-                    year = elem.get("Код") or None
-                elem.clear()
-                continue
-            counted += 1
-            if only is None or entity is only:
-                record: WireRecord = dict(elem.attrib)
-                record[ELEMENT_KEY] = tag
-                if entity is Entity.SUBGROUPS:
-                    record[MEMBERS] = [m.get(MEMBER_PUPIL) for m in elem if m.tag == MEMBER]
-                elif entity is Entity.CLASSES and year is not None:
-                    record[YEAR_KEY] = year
-                ready = pager.add(entity, record)
-                if ready:
-                    yield from ready
-            elem.clear()
-            parent = elem.getparent()
-            while elem.getprevious() is not None:
-                del parent[0]
+        while data := stream.read(FEED):
+            parser.feed(data)
+            if target.ready:
+                yield from target.ready
+                target.ready.clear()
+        parser.close()
     except etree.XMLSyntaxError as exc:
         raise _violation(f"the package is cut short or not well-formed: {exc.msg}") from None
     except EntityDeclared:
         raise _violation("the package declares entities; refused without parsing") from None
     except PrologTooLong as exc:
         raise _violation(str(exc)) from None
-    yield from _finish(pager, root, total, counted, only)
+    yield from target.ready
+    yield from _finish(pager, target.root, target.total, target.counted, only)
 
 
 def _finish(
-    pager: _Pager, root: Any, total: str | None, counted: int, only: Entity | None
+    pager: _Pager,
+    root: dict[str, str] | None,
+    total: str | None,
+    counted: int,
+    only: Entity | None,
 ) -> Iterator[Page]:
     if root is None:
         raise _violation("the package holds no root element")
