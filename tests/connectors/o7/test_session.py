@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from connectors.o7 import O7Session
 from schoolgate.errors import AuthError, ContractViolation, RemoteRejected, TransientError
@@ -130,3 +131,22 @@ def test_login_503_is_retried_but_a_refusal_is_not(
     with pytest.raises(AuthError):
         session.login()
     assert len(wire.logins) == 2 and len(sleeps) == 1
+
+
+def test_a_redirect_following_client_still_sees_expiry(wire: Wire) -> None:
+    with httpx.Client(base_url="http://o7.test", follow_redirects=True) as client:
+        session = O7Session(
+            client,
+            login="u",
+            password=SecretStr("p"),
+            attempts=2,
+            wait=lambda _s: 0.0,
+            sleep=lambda _s: None,
+        )
+        wire.handlers["SchoolService/GetClasses"] = _classes
+        session.call("SchoolService/GetClasses", {})
+        wire.scripted["SchoolService/GetClasses"] = [
+            httpx.Response(302, headers={"Location": "/auth/login"})
+        ]
+        assert session.call("SchoolService/GetClasses", {}) == {"classes": []}
+        assert len(wire.logins) == 2
