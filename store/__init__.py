@@ -1,0 +1,36 @@
+"""The journal store (SQLAlchemy; SQLite in WAL mode by default, PostgreSQL in production).
+
+Canonical tables, the identity map, an append-only change log, audit history, sync runs,
+checkpoints, an outbox, conflicts, holds and a review queue; Alembic migrations shipped in the
+package. SQLAlchemy stays inside this package: callers use :class:`Store` and its units of work::
+
+    store = Store.open("sqlite:///schoolgate.db")
+    store.upgrade()
+    with store.begin() as tx:
+        counts = tx.upsert(Entity.MARKS, marks, source="es2", run_id=run_id)
+        tx.checkpoint_save(school_id, "es2", Entity.MARKS, {"revision": 42})
+"""
+
+from store.changelog import Change
+from store.codec import NATURAL_KEYS, content_hash
+from store.conflicts import Conflict, Hold
+from store.engine import Store, Tx
+from store.identity import ReviewItem
+from store.outbox import OutboxItem, OutboxResult
+from store.records import UpsertCounts
+from store.runs import Run
+
+__all__ = [
+    "NATURAL_KEYS",
+    "Change",
+    "Conflict",
+    "Hold",
+    "OutboxItem",
+    "OutboxResult",
+    "ReviewItem",
+    "Run",
+    "Store",
+    "Tx",
+    "UpsertCounts",
+    "content_hash",
+]

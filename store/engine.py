@@ -1,0 +1,140 @@
+"""The store: an engine on SQLite (WAL) or PostgreSQL, migrations, and units of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from schoolgate.errors import StoreError
+from store import migrate
+from store.conflicts import ConflictsRepo
+from store.identity import IdentityRepo
+from store.outbox import OutboxRepo
+from store.records import RecordsRepo
+from store.runs import RunsRepo
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class Tx(RecordsRepo, IdentityRepo, RunsRepo, OutboxRepo, ConflictsRepo):
+    """One unit of work: every method writes in the same transaction, committed together."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=OFF")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # a writer takes the lock up front, so two writers never deadlock upgrading a read lock
+        readonly = conn.get_execution_options().get("schoolgate_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def _describe(exc: DBAPIError) -> str:
+    """The driver's message without SQL or parameters (which may hold personal data)."""
+    orig = exc.orig
+    first = str(orig).strip().splitlines()[0] if orig is not None and str(orig).strip() else ""
+    return f"{type(orig).__name__}: {first}" if orig is not None else type(exc).__name__
+
+
+class Store:
+    """The journal store. ``Store.open(url)``, then ``with store.begin() as tx: ...``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, echo: bool = False) -> Store:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise StoreError("the store URL is not a database URL") from None
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            engine = create_engine(parsed, echo=echo)
+            _sqlite_setup(engine)
+        elif backend == "postgresql":
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
+        else:
+            raise StoreError(f"unsupported store backend {backend!r}: use sqlite or postgresql")
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password masked."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def upgrade(self) -> tuple[str | None, str | None]:
+        """Create or upgrade the schema to the newest revision: ``(before, after)``."""
+        try:
+            before = migrate.current_revision(self.engine)
+            migrate.upgrade(self.engine)
+            return before, migrate.current_revision(self.engine)
+        except DBAPIError as exc:
+            raise StoreError(f"cannot upgrade the store: {_describe(exc)}") from exc
+
+    def revision(self) -> str | None:
+        """The schema revision of the database (``None`` when not initialised)."""
+        try:
+            return migrate.current_revision(self.engine)
+        except DBAPIError as exc:
+            raise StoreError(f"cannot reach the store: {_describe(exc)}") from exc
+
+    def head(self) -> str | None:
+        return migrate.head_revision()
+
+    @contextmanager
+    def begin(self) -> Iterator[Tx]:
+        """A unit of work that commits on success and rolls back on an exception."""
+        with self._conn(readonly=False) as tx:
+            yield tx
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read-only unit of work (on SQLite it does not take the write lock)."""
+        with self._conn(readonly=True) as tx:
+            yield tx
+
+    @contextmanager
+    def _conn(self, *, readonly: bool) -> Iterator[Tx]:
+        try:
+            with self.engine.connect() as raw:
+                conn = raw.execution_options(schoolgate_readonly=True) if readonly else raw
+                with conn.begin():
+                    yield Tx(conn)
+        except DBAPIError as exc:
+            raise StoreError(f"store operation failed: {_describe(exc)}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,395 @@
+"""Canonical records in the store: bulk upsert with audit and change log, soft delete, reads.
+
+Audit rows (see :mod:`store.schema`) are kept compact:
+
+* **create** — ``old`` and ``new`` are both null: the record's row holds the content until its
+  next change, whose audit row carries it as ``old``;
+* **update** — ``old``/``new`` hold only the content fields that changed (an undelete also shows
+  ``deleted_at`` going from its timestamp to null);
+* **delete** — ``old`` is the whole content, ``new`` is null (the row stays, soft-deleted).
+
+Walking the audit rows backwards from the current row therefore rebuilds every version.
+An unchanged record (same content hash, not deleted) writes nothing at all; a change in
+``ext_ids`` or ``modified_at`` alone is not a change of content (the identity map keeps links).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+
+from mapping.model import Entity, Record
+from schoolgate.errors import StoreError
+from store import changelog
+from store.bulk import bulk
+from store.codec import CODECS, Codec
+from store.schema import AuditRow
+from store.tables import ROWS, table
+from store.types import utcnow
+
+AUDIT = table(AuditRow)
+#: records per statement; a chunk's ids fit in one IN list on both engines
+CHUNK = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    #: ids of the records created or updated, in input order
+    ids_changed: tuple[str, ...] = ()
+
+
+def table_of(entity: Entity) -> Table:
+    return table(ROWS[entity])
+
+
+def _iso(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, dt.date) else v
+
+
+def _upsert_statement(conn: Connection, table: Table, columns: Sequence[str]) -> Any:
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        stmt: Any = sqlite.insert(table)
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table)
+    else:  # pragma: no cover - the configuration admits only these two
+        raise StoreError(f"unsupported database dialect {dialect!r}")
+    return stmt.on_conflict_do_update(
+        index_elements=["id"], set_={c: stmt.excluded[c] for c in columns if c != "id"}
+    )
+
+
+_AUDIT_COLUMNS = (
+    "school_id", "entity", "record_id", "op", "old", "new", "source", "actor", "at", "run_id"
+)  # fmt: skip
+
+
+def _insert_audit(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    bulk(conn, "insert", AUDIT, _AUDIT_COLUMNS, lambda: insert(AUDIT)).execute(conn, rows)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic collector: a bulk write makes millions of acyclic objects, and the
+    collector would otherwise walk the whole heap again and again while they are made."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+class RecordsRepo:
+    """Record operations of a unit of work (mixed into :class:`store.Tx`)."""
+
+    conn: Connection
+
+    def upsert(
+        self,
+        entity: Entity,
+        records: Sequence[Record],
+        *,
+        source: str,
+        actor: str = "",
+        run_id: int | None = None,
+    ) -> UpsertCounts:
+        """Insert new records and update changed ones; unchanged records write nothing."""
+        codec = CODECS[entity]
+        by_id: dict[str, Record] = {}
+        for rec in records:
+            if rec.entity is not entity:
+                raise StoreError(f"{rec.entity} record {rec.id} given to an upsert of {entity}")
+            by_id[rec.id] = rec
+        unique = list(by_id.values())
+        created = updated = unchanged = 0
+        changed: list[str] = []
+        now = utcnow()
+        with _no_gc():
+            for start in range(0, len(unique), CHUNK):
+                c, u, n, ids = self._upsert_chunk(
+                    codec, unique[start : start + CHUNK], source, actor, run_id, now
+                )
+                created += c
+                updated += u
+                unchanged += n
+                changed.extend(ids)
+        return UpsertCounts(created, updated, unchanged, tuple(changed))
+
+    def _upsert_chunk(
+        self,
+        codec: Codec,
+        chunk: Sequence[Record],
+        source: str,
+        actor: str,
+        run_id: int | None,
+        now: dt.datetime,
+    ) -> tuple[int, int, int, list[str]]:
+        table = table_of(codec.entity)
+        encoded = [codec.encode(r) for r in chunk]
+        c = table.c
+        existing = {
+            row[0]: row
+            for row in self.conn.execute(
+                select(c.id, c.content_hash, c.version, c.deleted_at).where(
+                    c.id.in_([row["id"] for row, _ in encoded])
+                )
+            )
+        }
+        writes: list[dict[str, Any]] = []
+        updates: dict[str, Any] = {}  # id → its stored deleted_at
+        for row, digest in encoded:
+            old = existing.get(row["id"])
+            if old is None:
+                row["version"] = 1
+            elif old[1] == digest and old[3] is None:
+                continue
+            else:
+                row["version"] = old[2] + 1
+                updates[row["id"]] = old[3]
+            row["content_hash"] = digest
+            row["deleted_at"] = None
+            writes.append(row)
+        if not writes:
+            return 0, 0, len(chunk), []
+        old_rows = self._rows(table, list(updates)) if updates else {}
+        columns = list(writes[0])
+        bulk(
+            self.conn,
+            "upsert",
+            table,
+            columns,
+            lambda: _upsert_statement(self.conn, table, columns),
+        ).execute(self.conn, writes)
+
+        entity = codec.entity.value
+        changes: list[dict[str, Any]] = []
+        audits: list[dict[str, Any]] = []
+        key_fields = codec.natural_key
+        for row in writes:
+            rid = row["id"]
+            is_update = rid in updates
+            op = "update" if is_update else "create"
+            key = {f: _iso(row[f]) for f in key_fields} if key_fields else None
+            changes.append(
+                {
+                    "school_id": row["school_id"],
+                    "entity": entity,
+                    "record_id": rid,
+                    "op": op,
+                    "natural_key": key,
+                    "version": row["version"],
+                    "source": source,
+                    "at": now,
+                }
+            )
+            old_doc: dict[str, Any] | None = None
+            new_doc: dict[str, Any] | None = None
+            if is_update:
+                before = codec.row_content(old_rows[rid])
+                after = codec.row_content(row)
+                old_doc = {f: before[f] for f in after if before[f] != after[f]}
+                new_doc = {f: after[f] for f in old_doc}
+                if updates[rid] is not None:
+                    old_doc["deleted_at"] = updates[rid].isoformat()
+                    new_doc["deleted_at"] = None
+            audits.append(
+                {
+                    "school_id": row["school_id"],
+                    "entity": entity,
+                    "record_id": rid,
+                    "op": op,
+                    "old": old_doc,
+                    "new": new_doc,
+                    "source": source,
+                    "actor": actor,
+                    "at": now,
+                    "run_id": run_id,
+                }
+            )
+        changelog.append(self.conn, changes)
+        _insert_audit(self.conn, audits)
+        n_updates = len(updates)
+        return (
+            len(writes) - n_updates,
+            n_updates,
+            len(chunk) - len(writes),
+            [w["id"] for w in writes],
+        )
+
+    def _rows(
+        self, table: Table, ids: Sequence[str], *, live_only: bool = False
+    ) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), CHUNK):
+            stmt = select(table).where(table.c.id.in_(ids[start : start + CHUNK]))
+            if live_only:
+                stmt = stmt.where(table.c.deleted_at.is_(None))
+            for row in self.conn.execute(stmt):
+                m = dict(row._mapping)
+                out[m["id"]] = m
+        return out
+
+    def delete(
+        self,
+        entity: Entity,
+        ids: Iterable[str],
+        *,
+        source: str,
+        actor: str = "",
+        run_id: int | None = None,
+    ) -> int:
+        """Soft-delete live records: each gets an audit row and a change-log tombstone."""
+        codec = CODECS[entity]
+        table = table_of(entity)
+        rows = self._rows(table, list(dict.fromkeys(ids)), live_only=True)
+        if not rows:
+            return 0
+        now = utcnow()
+        c = table.c
+        self.conn.execute(
+            update(table)
+            .where(c.id == bindparam("b_id"))
+            .values(deleted_at=now, version=bindparam("b_version")),
+            [{"b_id": rid, "b_version": row["version"] + 1} for rid, row in rows.items()],
+        )
+        changes, audits = [], []
+        for rid, row in rows.items():
+            content = codec.row_content(row)
+            base = {"school_id": row["school_id"], "entity": entity.value, "record_id": rid}
+            changes.append(
+                base
+                | {
+                    "op": "delete",
+                    "natural_key": codec.key_of(content),
+                    "version": row["version"] + 1,
+                    "source": source,
+                    "at": now,
+                }
+            )
+            audits.append(
+                base
+                | {
+                    "op": "delete",
+                    "old": content,
+                    "new": None,
+                    "source": source,
+                    "actor": actor,
+                    "at": now,
+                    "run_id": run_id,
+                }
+            )
+        changelog.append(self.conn, changes)
+        _insert_audit(self.conn, audits)
+        return len(rows)
+
+    def get(
+        self, entity: Entity, ids: Iterable[str], *, include_deleted: bool = False
+    ) -> dict[str, Record]:
+        """Canonical records rebuilt from their rows (live ones unless asked otherwise)."""
+        codec = CODECS[entity]
+        rows = self._rows(table_of(entity), list(ids), live_only=not include_deleted)
+        return {rid: codec.decode(row) for rid, row in rows.items()}
+
+    def hashes(self, entity: Entity, ids: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """``id → (content_hash, version)`` of the live records among ``ids``."""
+        table = table_of(entity)
+        c = table.c
+        wanted = list(ids)
+        out: dict[str, tuple[str, int]] = {}
+        for start in range(0, len(wanted), CHUNK):
+            stmt = select(c.id, c.content_hash, c.version).where(
+                c.id.in_(wanted[start : start + CHUNK]), c.deleted_at.is_(None)
+            )
+            out.update({rid: (h, v) for rid, h, v in self.conn.execute(stmt)})
+        return out
+
+    def ids_in_scope(self, entity: Entity, school_id: str, **filters: Any) -> set[str]:
+        """Ids of the school's live records matching ``filters``.
+
+        A filter named after a column matches it (a list, tuple or set matches any of its values);
+        ``date_from``/``date_to`` bound the record's ``date`` — for marks and attendance, the date
+        of their lesson — and for those two ``class_id`` and ``subject_id`` are their lesson's.
+        """
+        table = table_of(entity)
+        via_lesson = "lesson_id" in table.c
+        lessons = table_of(Entity.LESSONS)
+        conds: list[ColumnElement[bool]] = [
+            table.c.school_id == school_id,
+            table.c.deleted_at.is_(None),
+        ]
+        joined = False
+        for name, value in filters.items():
+            if name in ("date_from", "date_to"):
+                target = lessons.c.date if via_lesson else table.c.get("date")
+                joined |= via_lesson
+            elif via_lesson and name in ("class_id", "subject_id", "subgroup_id"):
+                target = lessons.c[name]
+                joined = True
+            else:
+                target = table.c.get(name)
+            if target is None:
+                raise StoreError(f"{entity} has no filter {name!r}")
+            if name == "date_from":
+                conds.append(target >= value)
+            elif name == "date_to":
+                conds.append(target <= value)
+            elif isinstance(value, list | tuple | set | frozenset):
+                conds.append(target.in_(list(value)))
+            else:
+                conds.append(target == value)
+        stmt = select(table.c.id)
+        if joined:
+            stmt = stmt.join(lessons, lessons.c.id == table.c.lesson_id)
+        return set(self.conn.execute(stmt.where(and_(*conds))).scalars())
+
+    def iter_records(
+        self, entity: Entity, school_id: str, *, batch: int = 2000
+    ) -> Iterator[Record]:
+        """Every live record of the school, streamed in id order."""
+        codec = CODECS[entity]
+        table = table_of(entity)
+        stmt = (
+            select(table)
+            .where(table.c.school_id == school_id, table.c.deleted_at.is_(None))
+            .order_by(table.c.id)
+            .execution_options(yield_per=batch)
+        )
+        for row in self.conn.execute(stmt):
+            yield codec.decode(row._mapping)
+
+    def count(self, entity: Entity, *, school_id: str | None = None) -> int:
+        from sqlalchemy import func
+
+        table = table_of(entity)
+        stmt = select(func.count()).select_from(table).where(table.c.deleted_at.is_(None))
+        if school_id is not None:
+            stmt = stmt.where(table.c.school_id == school_id)
+        return int(self.conn.execute(stmt).scalar_one())
+
+    def read_changes(
+        self, after: int, limit: int = 1000, school_id: str | None = None
+    ) -> list[changelog.Change]:
+        """Change-log entries after position ``after``, in position order."""
+        return changelog.read_changes(self.conn, after, limit, school_id)
+
+    def history(self, entity: Entity, record_id: str) -> list[dict[str, Any]]:
+        """The record's audit rows, oldest first."""
+        stmt = (
+            select(AUDIT)
+            .where(AUDIT.c.entity == entity.value, AUDIT.c.record_id == record_id)
+            .order_by(AUDIT.c.id)
+        )
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]

@@ -1,0 +1,199 @@
+"""Bulk upsert, soft delete and reads of canonical records, on both engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from mapping.model import Entity
+from schoolgate.errors import StoreError
+from store import Store
+from store.changelog import CHANGES
+from store.records import AUDIT
+from tests.store.conftest import SCHOOL, lesson, mark, pupil
+
+
+def _log_sizes(store: Store) -> tuple[int, int]:
+    with store.read() as tx:
+        audit = tx.conn.execute(select(func.count()).select_from(AUDIT)).scalar_one()
+        changes = tx.conn.execute(select(func.count()).select_from(CHANGES)).scalar_one()
+    return audit, changes
+
+
+def test_new_records_are_created_with_audit_and_change_log(store: Store) -> None:
+    marks = [mark(i) for i in range(30)]
+    with store.begin() as tx:
+        counts = tx.upsert(Entity.MARKS, marks, source="es2", actor="sync", run_id=7)
+    assert (counts.created, counts.updated, counts.unchanged) == (30, 0, 0)
+    assert counts.ids_changed == tuple(m.id for m in marks)
+    assert _log_sizes(store) == (30, 30)
+    with store.read() as tx:
+        got = tx.get(Entity.MARKS, [m.id for m in marks])
+        history = tx.history(Entity.MARKS, "mark-3")
+    assert got == {m.id: m for m in marks}
+    assert [(h["op"], h["old"], h["new"], h["source"], h["run_id"]) for h in history] == [
+        ("create", None, None, "es2", 7)
+    ]
+
+
+def test_the_same_batch_twice_writes_nothing(store: Store) -> None:
+    marks = [mark(i) for i in range(25)]
+    with store.begin() as tx:
+        tx.upsert(Entity.MARKS, marks, source="es2")
+    before = _log_sizes(store)
+    with store.begin() as tx:
+        again = tx.upsert(Entity.MARKS, marks, source="es2")
+        versions = tx.hashes(Entity.MARKS, [m.id for m in marks])
+    assert (again.created, again.updated, again.unchanged, again.ids_changed) == (0, 0, 25, ())
+    assert _log_sizes(store) == before
+    assert {v for _, v in versions.values()} == {1}
+
+
+def test_a_changed_record_writes_one_audit_and_one_change_row(store: Store) -> None:
+    marks = [mark(i) for i in range(10)]
+    with store.begin() as tx:
+        tx.upsert(Entity.MARKS, marks, source="es2")
+    audit0, changes0 = _log_sizes(store)
+    changed = [*marks[:4], mark(4, "3"), *marks[5:]]
+    with store.begin() as tx:
+        counts = tx.upsert(Entity.MARKS, changed, source="o7", actor="teacher-1")
+        cursor_changes = tx.read_changes(changes0)
+        history = tx.history(Entity.MARKS, "mark-4")
+        stored = tx.hashes(Entity.MARKS, ["mark-4"])
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 1, 9)
+    assert counts.ids_changed == ("mark-4",)
+    assert _log_sizes(store) == (audit0 + 1, changes0 + 1)
+    [change] = cursor_changes
+    assert (change.record_id, change.op, change.version, change.source) == (
+        "mark-4",
+        "update",
+        2,
+        "o7",
+    )
+    assert change.natural_key == {"pupil_id": "pupil-4", "lesson_id": "lesson-4"}
+    last = history[-1]
+    assert (last["op"], last["old"], last["new"], last["actor"]) == (
+        "update",
+        {"value": "5"},
+        {"value": "3"},
+        "teacher-1",
+    )
+    assert stored["mark-4"] == (mark(4, "3").content_hash, 2)
+
+
+def test_metadata_alone_is_not_a_change(store: Store) -> None:
+    m = mark(1)
+    with store.begin() as tx:
+        tx.upsert(Entity.MARKS, [m], source="es2")
+    moved = m.model_copy(update={"ext_ids": {"o7": "abc"}, "modified_at": dt.datetime.now(dt.UTC)})
+    with store.begin() as tx:
+        assert tx.upsert(Entity.MARKS, [moved], source="o7").unchanged == 1
+
+
+def test_delete_leaves_a_tombstone_with_the_natural_key(store: Store) -> None:
+    with store.begin() as tx:
+        tx.upsert(Entity.MARKS, [mark(i) for i in range(6)], source="es2")
+        start = tx.read_changes(0)[-1].position
+    with store.begin() as tx:
+        assert (
+            tx.delete(Entity.MARKS, ["mark-2", "mark-2", "missing"], source="local", actor="zam")
+            == 1
+        )
+        # deleting again finds nothing live
+        assert tx.delete(Entity.MARKS, ["mark-2"], source="local") == 0
+    with store.read() as tx:
+        [tomb] = tx.read_changes(start)
+        assert (tomb.op, tomb.record_id, tomb.version) == ("delete", "mark-2", 2)
+        assert tomb.natural_key == {"pupil_id": "pupil-2", "lesson_id": "lesson-2"}
+        assert "mark-2" not in tx.get(Entity.MARKS, ["mark-2"])
+        assert tx.get(Entity.MARKS, ["mark-2"], include_deleted=True)["mark-2"] == mark(2)
+        assert "mark-2" not in tx.hashes(Entity.MARKS, ["mark-2"])
+        assert tx.count(Entity.MARKS) == 5
+        deleted = tx.history(Entity.MARKS, "mark-2")[-1]
+        assert deleted["op"] == "delete" and deleted["new"] is None
+        assert deleted["old"]["value"] == "5" and deleted["actor"] == "zam"
+
+
+def test_a_deleted_record_that_comes_back_is_an_update(store: Store) -> None:
+    with store.begin() as tx:
+        tx.upsert(Entity.MARKS, [mark(1)], source="es2")
+        tx.delete(Entity.MARKS, ["mark-1"], source="es2")
+    with store.begin() as tx:
+        counts = tx.upsert(Entity.MARKS, [mark(1)], source="es2")
+        history = tx.history(Entity.MARKS, "mark-1")
+        assert tx.hashes(Entity.MARKS, ["mark-1"])["mark-1"][1] == 3
+    assert (counts.created, counts.updated) == (0, 1)
+    assert history[-1]["op"] == "update"
+    assert history[-1]["new"] == {"deleted_at": None}
+    assert history[-1]["old"]["deleted_at"] is not None
+
+
+def test_duplicates_in_a_batch_keep_the_last(store: Store) -> None:
+    with store.begin() as tx:
+        counts = tx.upsert(Entity.MARKS, [mark(1, "2"), mark(1, "4")], source="es2")
+        assert counts.created == 1
+        assert str(tx.get(Entity.MARKS, ["mark-1"])["mark-1"].value) == "4"
+
+
+def test_a_record_of_another_entity_is_refused(store: Store) -> None:
+    with pytest.raises(StoreError, match="pupils record pupil-1"), store.begin() as tx:
+        tx.upsert(Entity.MARKS, [pupil(1)], source="es2")  # type: ignore[list-item]
+
+
+def test_chunks_larger_than_one_statement(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("store.records.CHUNK", 7)
+    marks = [mark(i) for i in range(30)]
+    with store.begin() as tx:
+        assert tx.upsert(Entity.MARKS, marks, source="es2").created == 30
+    with store.begin() as tx:
+        counts = tx.upsert(Entity.MARKS, [*marks[:20], mark(20, "2"), *marks[21:]], source="es2")
+        assert (counts.updated, counts.unchanged) == (1, 29)
+        positions = [c.position for c in tx.read_changes(0, limit=100)]
+    assert positions == list(range(positions[0], positions[0] + 31))
+
+
+def test_ids_in_scope_for_a_windowed_read(store: Store) -> None:
+    days = [dt.date(2026, 2, d) for d in (2, 3, 4, 5, 6)]
+    lessons = [lesson(i, days[i]) for i in range(5)]
+    other = lesson(9, days[2], cls="class-6b")
+    with store.begin() as tx:
+        tx.upsert(Entity.LESSONS, [*lessons, other], source="es2")
+        tx.upsert(Entity.MARKS, [mark(i, lesson=i % 5) for i in range(10)], source="es2")
+        tx.upsert(Entity.MARKS, [mark(50, lesson=9)], source="es2")
+        tx.delete(Entity.MARKS, ["mark-8"], source="es2")
+    window = {"date_from": days[1], "date_to": days[3]}
+    with store.read() as tx:
+        assert tx.ids_in_scope(Entity.LESSONS, SCHOOL, class_id="class-5a", **window) == {
+            "lesson-1", "lesson-2", "lesson-3"
+        }  # fmt: skip
+        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, class_id="class-5a", **window) == {
+            "mark-1", "mark-2", "mark-3", "mark-6", "mark-7"
+        }  # fmt: skip
+        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, **window) >= {"mark-50"}
+        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, pupil_id=["pupil-1", "pupil-2"]) == {
+            "mark-1", "mark-2", "mark-9", "mark-50"  # mark-8 (pupil-1) is deleted
+        }  # fmt: skip
+        assert tx.ids_in_scope(Entity.MARKS, "another-school") == set()
+        with pytest.raises(StoreError, match="no filter"):
+            tx.ids_in_scope(Entity.MARKS, SCHOOL, colour="red")
+
+
+def test_iter_records_streams_live_records_of_a_school(store: Store) -> None:
+    pupils = [pupil(i) for i in range(5)]
+    with store.begin() as tx:
+        tx.upsert(Entity.PUPILS, pupils, source="asiou")
+        tx.delete(Entity.PUPILS, ["pupil-0"], source="asiou")
+    with store.read() as tx:
+        got = list(tx.iter_records(Entity.PUPILS, SCHOOL, batch=2))
+    assert got == pupils[1:]
+
+
+def test_a_failed_unit_of_work_leaves_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.begin() as tx:
+        tx.upsert(Entity.MARKS, [mark(1)], source="es2")
+        raise RuntimeError("crash after the write")
+    assert _log_sizes(store) == (0, 0)
+    with store.read() as tx:
+        assert tx.get(Entity.MARKS, ["mark-1"]) == {}
