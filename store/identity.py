@@ -49,7 +49,7 @@ class IdentityRepo:
                 c.entity == entity.value,
                 c.external_id.in_(wanted[start : start + _CHUNK]),
             )
-            out.update(dict(self.conn.execute(stmt).tuples()))
+            out.update({ext: gid for ext, gid in self.conn.execute(stmt)})
         return out
 
     def link(self, system: str, entity: Entity, ext_id: str, gid: str) -> None:
@@ -81,7 +81,7 @@ class IdentityRepo:
         """``system → external id`` of a gateway id."""
         c = IDENTITY.c
         rows = self.conn.execute(select(c.system, c.external_id).where(c.gateway_id == gid))
-        return dict(rows.tuples())
+        return {system: ext for system, ext in rows}
 
     # review queue -------------------------------------------------------------------------
     def review_add(

@@ -1,9 +1,92 @@
-"""``schoolgate init`` and ``schoolgate status`` (filled in by the store work)."""
+"""``schoolgate init`` (create or upgrade the store) and ``schoolgate status``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from mapping.model import Entity
+from schoolgate.cli._common import config_or_default, console, err_console, reported_errors
+from store import Store
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="configuration TOML")]
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    @app.command("init")
+    def init(config: ConfigOpt = None) -> None:
+        """Create the journal store, or upgrade it to the newest schema."""
+        with reported_errors():
+            cfg = config_or_default(config)
+            with Store.open(cfg.store.url) as store:
+                before, after = store.upgrade()
+                url = store.display_url
+        if before == after:
+            console.print(f"store {url} is up to date (revision {after})", highlight=False)
+        elif before is None:
+            console.print(f"created store {url} at revision {after}", highlight=False)
+        else:
+            console.print(f"upgraded store {url}: {before} → {after}", highlight=False)
+
+    @app.command("status")
+    def status(
+        config: ConfigOpt = None,
+        runs: Annotated[int, typer.Option(help="how many recent runs to show")] = 10,
+    ) -> None:
+        """Show the store, the schools of the configuration and the latest sync runs."""
+        with reported_errors():
+            cfg = config_or_default(config)
+            with Store.open(cfg.store.url) as store:
+                revision, head = store.revision(), store.head()
+                url = store.display_url
+                counts: dict[Entity, int] = {}
+                recent = []
+                if revision is not None:
+                    with store.read() as tx:
+                        counts = {e: tx.count(e) for e in Entity}
+                        recent = tx.runs_list(limit=runs)
+
+        info = Table("store", "", show_header=False)
+        info.add_row("url", url)
+        state = "not initialised" if revision is None else revision
+        if revision is not None and revision != head:
+            state += f" (newest is {head}: run `schoolgate init`)"
+        info.add_row("revision", state)
+        console.print(info)
+        if revision is None:
+            err_console.print("the store is not initialised: run `schoolgate init`")
+
+        if counts:
+            records = Table("entity", "records", title="records")
+            for entity, n in counts.items():
+                records.add_row(entity.value, f"{n:,}")
+            console.print(records)
+
+        schools = Table("school", "name", "systems", title="schools (configuration)")
+        for school in cfg.schools:
+            systems = ", ".join(
+                f"{name} ({s.remote_school})" for name, s in sorted(school.systems.items())
+            )
+            schools.add_row(school.id, school.name, systems or "—")
+        console.print(schools)
+
+        if revision is not None:
+            table = Table("run", "school", "system", "direction", "status", "started", "finished",
+                          title="latest runs")  # fmt: skip
+            for run in recent:
+                colour = {"success": "green", "failed": "red", "held": "yellow"}.get(run.status, "")
+                table.add_row(
+                    str(run.id),
+                    run.school_id,
+                    run.system,
+                    run.direction,
+                    f"[{colour}]{run.status}[/]" if colour else run.status,
+                    run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    run.finished_at.strftime("%Y-%m-%d %H:%M:%S") if run.finished_at else "",
+                )
+            console.print(table)
+        if revision is None:
+            raise typer.Exit(1)
