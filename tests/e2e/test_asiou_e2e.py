@@ -8,6 +8,8 @@ same canonical records, except for what the АСИОУ contract cannot carry: a 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from fixtures.asiou import Faults, Simulator
@@ -133,7 +135,6 @@ def test_503_beyond_the_retries_is_transient(tiny: SchoolData) -> None:
     assert sim.faults.seen["unavailable"] == 3
 
 
-@pytest.mark.slow
 def test_every_fault_at_a_rate_ends_equal_or_applies_nothing(tiny: SchoolData) -> None:
     sim = Simulator(tiny, faults=Faults.uniform(0.3, seed=4))
     consumer = Consumer(tiny)
@@ -147,3 +148,53 @@ def test_every_fault_at_a_rate_ends_equal_or_applies_nothing(tiny: SchoolData) -
                 assert consumer.state is None and consumer.records == {}
         conn.close()
     _assert_equal(consumer, tiny)
+
+
+def test_push_lesson_and_pupil_through_the_mapping_then_read_them_back(tiny: SchoolData) -> None:
+    """to_wire → import package → receipt → the next delta export holds the changes."""
+    from connectors.base import PushItem
+    from mapping.asiou import to_wire
+
+    sim = Simulator(tiny, delay=0.0)
+    consumer = Consumer(tiny)
+    exts = {r.id: r.ext_ids["asiou"] for r in tiny.all_records() if "asiou" in r.ext_ids}
+
+    def resolve_ext(entity: Entity, gid: str) -> str | None:
+        return exts.get(gid)
+
+    lesson = tiny.lessons[3].model_copy(update={"topic": "Новая тема", "homework": "§ 5, № 3"})
+    leaver = next(p for p in tiny.pupils if p.status == "active")
+    left = leaver.model_copy(update={"status": "left", "left_date": dt.date(2025, 10, 20)})
+    with serve_in_thread(sim.app) as url:
+        conn = connector(url)
+        consumer.pull(conn)
+        results = conn.push(
+            Entity.LESSONS,
+            [
+                PushItem(
+                    "k-lesson",
+                    Entity.LESSONS,
+                    "upsert",
+                    to_wire(lesson, resolve_ext=resolve_ext),
+                    remote_id=lesson.ext_ids["asiou"],
+                )
+            ],
+        )
+        results += conn.push(
+            Entity.PUPILS,
+            [
+                PushItem(
+                    "k-left",
+                    Entity.PUPILS,
+                    "upsert",
+                    to_wire(left, resolve_ext=resolve_ext),
+                    remote_id=leaver.ext_ids["asiou"],
+                )
+            ],
+        )
+        done = conn.poll([r.ticket for r in results if r.ticket])
+        consumer.pull(conn)
+        conn.close()
+    assert {(r.key, r.status) for r in done} == {("k-lesson", "updated"), ("k-left", "updated")}
+    assert consumer.contents(Entity.LESSONS)[lesson.id] == lesson.content()
+    assert consumer.contents(Entity.PUPILS)[leaver.id] == left.content()
