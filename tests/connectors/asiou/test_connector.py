@@ -199,3 +199,45 @@ def test_poll_answers_nothing_until_processed_then_every_item_once(tmp_path: Pat
     assert route.call_count == 2  # one GET per receipt, not per ticket
     assert {(r.key, r.status) for r in results} == {("k1", "rejected"), ("k2", "deleted")}
     assert results[0].error == "ПЕРИОД_ЗАКРЫТ: Период закрыт для изменений"
+
+
+def test_from_config_reads_credentials_and_declares_a_bundled_async_system(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from connectors.base import ReadMode
+    from schoolgate.config import SystemConfig
+    from schoolgate.errors import ConfigError
+
+    monkeypatch.setenv("ASIOU_LOGIN", "gw")
+    monkeypatch.setenv("ASIOU_PASSWORD", "pw")
+    config = SystemConfig.model_validate(
+        {
+            "base_url": BASE,
+            "remote_school": "760215",
+            "credentials": {"login": {"env": "ASIOU_LOGIN"}, "password": {"env": "ASIOU_PASSWORD"}},
+            "options": {"chunk_size": 10},
+        }
+    )
+    conn = AsiouConnector.from_config(config, client=httpx.Client())
+    caps = conn.capabilities()
+    assert caps.bundled and caps.async_push
+    assert set(caps.pull.values()) == {ReadMode.INCREMENTAL} and len(caps.pull) == 10
+    assert caps.push == {
+        Entity.MARKS,
+        Entity.FINAL_MARKS,
+        Entity.ATTENDANCE,
+        Entity.LESSONS,
+        Entity.PUPILS,
+    }
+    with respx.mock:
+        route = respx.get(EXPORT).mock(return_value=httpx.Response(200, headers=XML, content=b""))
+        conn.check()
+    assert route.calls.last.request.headers["Authorization"] == "Basic Z3c6cHc="
+    with pytest.raises(ConfigError):
+        AsiouConnector.from_config(config.model_copy(update={"credentials": {}}))
+
+
+def test_registered_as_an_entry_point() -> None:
+    from connectors import registry
+
+    assert registry.load("asiou") is AsiouConnector
