@@ -18,11 +18,21 @@ from store.identity import IdentityRepo
 from store.outbox import OutboxRepo
 from store.records import RecordsRepo
 from store.runs import RunsRepo
+from store.sync_state import MatchRepo, OutboxBulkRepo, SyncStateRepo
 
 BUSY_TIMEOUT_MS = 30_000
 
 
-class Tx(RecordsRepo, IdentityRepo, RunsRepo, OutboxRepo, ConflictsRepo):
+class Tx(
+    RecordsRepo,
+    IdentityRepo,
+    RunsRepo,
+    OutboxRepo,
+    ConflictsRepo,
+    SyncStateRepo,
+    OutboxBulkRepo,
+    MatchRepo,
+):
     """One unit of work: every method writes in the same transaction, committed together."""
 
     def __init__(self, conn: Connection) -> None:

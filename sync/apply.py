@@ -1,0 +1,128 @@
+"""Applying planned decisions to the store, in the caller's transaction (imperative shell).
+
+Writes the records (upsert/soft delete — each with its audit and change-log rows), the identity
+links and agreements, the findings for the conflict queue, and the outbox rows that forward the
+applied changes to every *other* system that takes pushes of the entity. A change that came from
+a system is never queued back to it, and an unchanged record queues nothing: that is what stops
+loops between systems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mapping.model import Entity, Record
+from store import Tx
+from sync.counts import RunCounts
+from sync.keys import push_key
+from sync.plan import Decision, Op, Stored
+
+
+@dataclass(frozen=True)
+class ApplyContext:
+    school_id: str
+    system: str
+    run_id: int | None
+    #: systems that take pushes of each entity (the source system is filtered out here)
+    push_targets: Mapping[Entity, Sequence[str]]
+    policy_name: str = ""
+
+
+def apply_decisions(
+    tx: Tx,
+    ctx: ApplyContext,
+    entity: Entity,
+    decisions: Sequence[Decision],
+    stored: Mapping[str, Stored],
+    new_links: Sequence[tuple[str, str]],
+    counts: RunCounts,
+) -> list[Decision]:
+    """Write what the decisions say; returns the decisions that changed the store."""
+    upserts = [d.record for d in decisions if d.op in (Op.CREATE, Op.UPDATE) and d.record]
+    deletes = [d.record_id for d in decisions if d.op is Op.DELETE]
+    if upserts:
+        tx.upsert(entity, upserts, source=ctx.system, run_id=ctx.run_id)
+    if deletes:
+        tx.delete(entity, deletes, source=ctx.system, run_id=ctx.run_id)
+
+    agreed = {d.record_id: d.agreed_hash for d in decisions if d.agreed_hash is not None}
+    linked_now = {gid for _, gid in new_links}
+    tx.link_agreed(ctx.system, entity, [(ext, gid, agreed.get(gid)) for ext, gid in new_links])
+    changed_agreements = {
+        gid: h
+        for gid, h in agreed.items()
+        if gid not in linked_now and (gid not in stored or stored[gid].synced_hash != h)
+    }
+    tx.agree(ctx.system, entity, changed_agreements)
+
+    findings: list[dict[str, Any]] = []
+    for d in decisions:
+        for f in d.findings:
+            status = "noted"
+            if d.op is Op.CONFLICT:
+                status = "open"
+            elif d.op is Op.REJECT:
+                status = "rejected"
+            findings.append(
+                {
+                    "school_id": ctx.school_id,
+                    "system": ctx.system,
+                    "entity": entity.value,
+                    "record_id": d.record_id,
+                    "kind": f.kind,
+                    "field": f.field,
+                    "detail": f.detail,
+                    "status": status,
+                    "policy": ctx.policy_name or None,
+                    "base": _content(d.base),
+                    "incoming": _content(d.incoming),
+                    "current": _content(d.current),
+                }
+            )
+    tx.findings_add(findings)
+
+    applied = [d for d in decisions if d.applies]
+    targets = [t for t in ctx.push_targets.get(entity, ()) if t != ctx.system]
+    if applied and targets:
+        versions = tx.versions(entity, [d.record_id for d in applied])
+        tx.outbox_enqueue_many(
+            [
+                {
+                    "school_id": ctx.school_id,
+                    "system": target,
+                    "entity": entity.value,
+                    "record_id": d.record_id,
+                    "op": "delete" if d.op is Op.DELETE else "upsert",
+                    "idempotency_key": push_key(
+                        target,
+                        entity.value,
+                        d.record_id,
+                        versions.get(d.record_id, 0),
+                        "delete" if d.op is Op.DELETE else "upsert",
+                    ),
+                    "payload": {"origin": ctx.system, "version": versions.get(d.record_id, 0)},
+                }
+                for target in targets
+                for d in applied
+            ]
+        )
+
+    for d in decisions:
+        counts.add(entity.value, _OUTCOME[d.op])
+    return applied
+
+
+_OUTCOME = {
+    Op.CREATE: "created",
+    Op.UPDATE: "updated",
+    Op.DELETE: "deleted",
+    Op.UNCHANGED: "unchanged",
+    Op.CONFLICT: "conflicts",
+    Op.REJECT: "rejected",
+}
+
+
+def _content(rec: Record | None) -> dict[str, Any] | None:
+    return None if rec is None else rec.content()

@@ -1,0 +1,85 @@
+"""The facts the domain rules need, read from the store and cached for one run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from mapping.model import Entity, Lesson, Period, Pupil, SchoolClass
+from store import Tx
+from sync.rules import LessonInfo
+
+
+class StoreFacts:
+    """A :class:`~sync.rules.RuleContext` over the store, for one school."""
+
+    def __init__(self, school_id: str) -> None:
+        self.school_id = school_id
+        self._class_parallel: dict[str, int] = {}
+        self._pupil_class: dict[str, str | None] = {}
+        self._periods: list[Period] = []
+        self._lessons: dict[str, tuple[dt.date, str]] = {}
+
+    def load_roster(self, tx: Tx) -> None:
+        """(Re)read classes, pupils and periods: small, and needed by every rule."""
+        self._class_parallel = {
+            c.id: c.parallel
+            for c in tx.iter_records(Entity.CLASSES, self.school_id)
+            if isinstance(c, SchoolClass)
+        }
+        self._pupil_class = {
+            p.id: p.class_id
+            for p in tx.iter_records(Entity.PUPILS, self.school_id)
+            if isinstance(p, Pupil)
+        }
+        self._periods = [
+            p for p in tx.iter_records(Entity.PERIODS, self.school_id) if isinstance(p, Period)
+        ]
+
+    def prefetch_lessons(self, tx: Tx, ids: Iterable[str]) -> None:
+        missing = [i for i in set(ids) if i not in self._lessons]
+        if missing:
+            for lid, rec in tx.get(Entity.LESSONS, missing).items():
+                if isinstance(rec, Lesson):
+                    self._lessons[lid] = (rec.date, rec.class_id)
+
+    def note_lessons(self, lessons: Iterable[Lesson]) -> None:
+        for rec in lessons:
+            self._lessons[rec.id] = (rec.date, rec.class_id)
+
+    def note_classes(self, classes: Iterable[SchoolClass]) -> None:
+        for c in classes:
+            self._class_parallel[c.id] = c.parallel
+
+    def note_pupils(self, pupils: Iterable[Pupil]) -> None:
+        for p in pupils:
+            self._pupil_class[p.id] = p.class_id
+
+    def note_periods(self, periods: Iterable[Period]) -> None:
+        by_id = {p.id: p for p in self._periods}
+        by_id.update({p.id: p for p in periods})
+        self._periods = list(by_id.values())
+
+    # -- RuleContext ----------------------------------------------------------------------
+    def lesson(self, lesson_id: str) -> LessonInfo | None:
+        fact = self._lessons.get(lesson_id)
+        if fact is None:
+            return None
+        parallel = self._class_parallel.get(fact[1])
+        return None if parallel is None else LessonInfo(fact[0], parallel)
+
+    def pupil_parallel(self, pupil_id: str) -> int | None:
+        class_id = self._pupil_class.get(pupil_id)
+        return None if class_id is None else self._class_parallel.get(class_id)
+
+    def class_parallel(self, class_id: str) -> int | None:
+        return self._class_parallel.get(class_id)
+
+    def closed_period(self, parallel: int, day: dt.date) -> str | None:
+        for p in self._periods:
+            if p.closed and p.covers(parallel, day):
+                return p.id
+        return None
+
+    def period_closed(self, period_id: str) -> bool:
+        return any(p.id == period_id and p.closed for p in self._periods)

@@ -1,0 +1,94 @@
+"""The local journal's write API: what teachers enter here is stored with its audit and change-log
+rows and, in the same transaction, queued in the outbox for every system that takes pushes of it.
+
+The school's rules hold here too: no marks in grade 1, nothing changed inside a closed period.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from mapping.model import Entity, Record
+from schoolgate.config import SchoolConfig
+from schoolgate.errors import RecordError
+from store import Store, Tx
+from sync import rules
+from sync.context import StoreFacts
+from sync.keys import push_key
+
+LOCAL = "local"
+
+
+def push_targets(school: SchoolConfig) -> dict[Entity, list[str]]:
+    """Per entity, the systems of the school that take pushes of it."""
+    out: dict[Entity, list[str]] = defaultdict(list)
+    for key, system in school.systems.items():
+        for entity, policy in system.entities.items():
+            if policy.direction in ("push", "both"):
+                out[entity].append(key)
+    return dict(out)
+
+
+class Journal:
+    def __init__(self, store: Store, school: SchoolConfig) -> None:
+        self.store = store
+        self.school = school
+        self.targets = push_targets(school)
+
+    def write(self, records: Sequence[Record], *, actor: str) -> dict[str, int]:
+        """Store local changes and queue their pushes; returns counts. A record that breaks a
+        rule raises :class:`RecordError` and nothing of the batch is stored."""
+        if not records:
+            return {}
+        by_entity: dict[Entity, list[Record]] = defaultdict(list)
+        for rec in records:
+            if rec.school_id != self.school.id:
+                raise RecordError("belongs to another school", entity=rec.entity, record_id=rec.id)
+            by_entity[rec.entity].append(rec)
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "queued": 0}
+        with self.store.begin() as tx:
+            facts = StoreFacts(self.school.id)
+            facts.load_roster(tx)
+            for entity, recs in by_entity.items():
+                facts.prefetch_lessons(tx, (getattr(r, "lesson_id", "") for r in recs))
+                for rec in recs:
+                    for finding in (rules.grade1(rec, facts), rules.closed_period(rec, facts)):
+                        if finding is not None and finding.blocking:
+                            raise RecordError(
+                                finding.detail, entity=entity, record_id=rec.id, field=finding.field
+                            )
+                result = tx.upsert(entity, recs, source=LOCAL, actor=actor)
+                counts["created"] += result.created
+                counts["updated"] += result.updated
+                counts["unchanged"] += result.unchanged
+                counts["queued"] += self._queue(tx, entity, result.ids_changed, "upsert")
+        return counts
+
+    def delete(self, entity: Entity, ids: Sequence[str], *, actor: str) -> int:
+        with self.store.begin() as tx:
+            deleted_ids = [i for i in ids if i in tx.hashes(entity, [i])]
+            n = tx.delete(entity, deleted_ids, source=LOCAL, actor=actor)
+            self._queue(tx, entity, deleted_ids, "delete")
+        return n
+
+    def _queue(self, tx: Tx, entity: Entity, ids: Sequence[str], op: str) -> int:
+        targets = self.targets.get(entity, [])
+        if not ids or not targets:
+            return 0
+        versions = tx.versions(entity, ids)
+        return tx.outbox_enqueue_many(
+            [
+                {
+                    "school_id": self.school.id,
+                    "system": target,
+                    "entity": entity.value,
+                    "record_id": rid,
+                    "op": op,
+                    "idempotency_key": push_key(target, entity.value, rid, versions[rid], op),
+                    "payload": {"origin": LOCAL, "version": versions[rid]},
+                }
+                for target in targets
+                for rid in ids
+            ]
+        )

@@ -1,0 +1,112 @@
+"""What an operator decides: conflicts, holds and identity reviews (used by the CLI and console).
+
+- **Conflict, take remote**: the system's version (``incoming``) is written to the store, as the
+  system's change, and agreed with the system. For a deletion the record is deleted.
+- **Conflict, take local**: the store keeps its version and it is queued to the system, so the
+  two agree again after the next push.
+- **Hold approve**: the held pull runs again with the hold lifted; **discard** just records the no.
+- **Identity link / reject**: link an external person to a gateway person, or say nobody matches
+  (the next pull creates a new person).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from mapping.model import MODELS, Entity
+from schoolgate.config import GatewayConfig
+from schoolgate.errors import GatewayError, StoreError
+from store import Conflict, Store
+from sync.keys import push_key
+from sync.pull import PullOptions, RunReport
+
+Take = Literal["local", "remote"]
+
+
+def resolve_conflict(store: Store, conflict_id: int, take: Take, *, by: str) -> Conflict:
+    with store.begin() as tx:
+        conflict = tx.conflict_get(conflict_id)
+        if conflict is None or conflict.status != "open":
+            raise StoreError(f"conflict {conflict_id} does not exist or is not open")
+        entity = Entity(conflict.entity)
+        model = MODELS[entity]
+        current = tx.get(entity, [conflict.record_id]).get(conflict.record_id)
+        if take == "remote":
+            if conflict.incoming is None:
+                if current is not None:
+                    tx.delete(entity, [conflict.record_id], source=conflict.system, actor=by)
+            else:
+                meta = (
+                    current.model_dump(include={"ext_ids", "modified_at", "created_at"})
+                    if current
+                    else {}
+                )
+                record = model.model_validate(
+                    {
+                        **meta,
+                        **conflict.incoming,
+                        "id": conflict.record_id,
+                        "school_id": conflict.school_id,
+                    }
+                )
+                tx.upsert(entity, [record], source=conflict.system, actor=by)
+                tx.agree(conflict.system, entity, {record.id: record.content_hash})
+        elif current is not None:
+            version = tx.versions(entity, [current.id])[current.id]
+            tx.outbox_enqueue_many(
+                [
+                    {
+                        "school_id": conflict.school_id,
+                        "system": conflict.system,
+                        "entity": entity.value,
+                        "record_id": current.id,
+                        "op": "upsert",
+                        "idempotency_key": push_key(
+                            conflict.system,
+                            entity.value,
+                            current.id,
+                            version,
+                            f"resolve-{conflict_id}",
+                        ),
+                        "payload": {"origin": "local", "version": version, "conflict": conflict_id},
+                    }
+                ]
+            )
+        tx.conflict_resolve(conflict_id, f"take-{take}", by=by)
+        resolved = tx.conflict_get(conflict_id)
+    assert resolved is not None
+    return resolved
+
+
+def approve_hold(store: Store, config: GatewayConfig, hold_id: int, *, by: str) -> RunReport:
+    from sync import jobs
+
+    with store.begin() as tx:
+        hold = tx.hold_get(hold_id)
+        if hold is None or hold.status != "waiting":
+            raise StoreError(f"hold {hold_id} does not exist or is already decided")
+        tx.hold_decide(hold_id, approve=True, by=by)
+    school = config.school(hold.school_id)
+    job = jobs.open_job(store, school, hold.system)
+    try:
+        return jobs.pull(store, config, job, PullOptions(approve_hold=True))
+    finally:
+        job.close()
+
+
+def discard_hold(store: Store, hold_id: int, *, by: str) -> None:
+    with store.begin() as tx:
+        tx.hold_decide(hold_id, approve=False, by=by)
+
+
+def decide_identity(store: Store, item_id: int, *, link_to: str | None, by: str) -> None:
+    with store.begin() as tx:
+        if link_to is not None:
+            items = {i.id: i for i in tx.review_list(status="open")}
+            item = items.get(item_id)
+            if item is None:
+                raise StoreError(f"review item {item_id} does not exist or is not open")
+            found = tx.get(Entity(item.entity), [link_to])
+            if link_to not in found:
+                raise GatewayError(f"no {item.entity} record {link_to} to link to")
+        tx.review_decide(item_id, linked_id=link_to, by=by)

@@ -1,0 +1,477 @@
+"""Pull one system into the store (imperative shell around :mod:`sync.plan`).
+
+connector pages → mapping profile → identity → plan against the store → apply, each *unit* in one
+transaction together with the connector state (checkpoint) of the pages it covers:
+
+- the roster (periods … pupils) of a paged system is one unit, so a hold can still refuse it whole;
+- after that every page is its own unit;
+- pages marked ``atomic`` (a whole export package) stay in one unit up to their ``complete`` page:
+  a package that fails its integrity check leaves the store as it was.
+
+A complete snapshot (a full read, or a completely read date window) deletes what the store holds
+in its scope and the snapshot lacks — unless a record of that scope was rejected on the way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from connectors.base import Connector, Page
+from mapping.model import PULL_ORDER, Entity, Pupil, Record, Tombstone
+from schoolgate.config import EntityPolicy, SyncSettings
+from schoolgate.errors import (
+    AuthError,
+    ConfigError,
+    ConnectorError,
+    CursorExpired,
+    RecordError,
+)
+from store import Store, Tx
+from sync.apply import ApplyContext, apply_decisions
+from sync.context import StoreFacts
+from sync.counts import RunCounts
+from sync.crash import crashpoint
+from sync.holds import HoldReason, pupil_hold
+from sync.mappers import Mapper, refresh_mapper
+from sync.plan import Decision, Planner, Stored, needs_base
+from sync.resolver import IdentityResolver
+from sync.rules import Deadlines
+
+log = structlog.get_logger("sync.pull")
+
+ROSTER = frozenset(
+    {Entity.PERIODS, Entity.SUBJECTS, Entity.TEACHERS, Entity.CLASSES, Entity.PUPILS}
+)
+BUNDLE_KEY = "bundle"
+
+Progress = Callable[[Entity, int], None]
+
+
+@dataclass(frozen=True)
+class PullOptions:
+    full: bool = False
+    dry_run: bool = False
+    entities: frozenset[Entity] | None = None
+    #: apply even what a hold would stop (``schoolgate holds approve``)
+    approve_hold: bool = False
+
+
+@dataclass
+class RunReport:
+    school_id: str
+    system: str
+    direction: str
+    run_id: int | None = None
+    status: str = "success"
+    counts: RunCounts = field(default_factory=RunCounts)
+    error: str | None = None
+    hold: HoldReason | None = None
+    hold_id: int | None = None
+    duration: float = 0.0
+
+
+class _Held(Exception):
+    def __init__(self, reason: HoldReason) -> None:
+        self.reason = reason
+
+
+class _Rollback(Exception):
+    """Leave a dry-run unit without committing."""
+
+
+@dataclass
+class _Unit:
+    tx: Tx
+    pupils_in: list[Record | Tombstone] = field(default_factory=list)
+    pupils_missing: set[str] = field(default_factory=set)
+    pupils_full: bool = False
+    pupils_active: dict[str, bool] | None = None
+
+
+class Puller:
+    def __init__(
+        self,
+        store: Store,
+        connector: Connector,
+        mapper: Mapper,
+        *,
+        school_id: str,
+        system: str,
+        policies: Mapping[Entity, EntityPolicy],
+        settings: SyncSettings,
+        push_targets: Mapping[Entity, Sequence[str]],
+        timezone: dt.tzinfo = dt.UTC,
+        options: PullOptions | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.store = store
+        self.connector = connector
+        self.mapper = mapper
+        self.school_id = school_id
+        self.system = system
+        self.policies = policies
+        self.settings = settings
+        self.push_targets = push_targets
+        self.options = options or PullOptions()
+        self.progress = progress
+        self.facts = StoreFacts(school_id)
+        self.resolver = IdentityResolver(system, school_id)
+        self.deadlines = Deadlines(
+            settings.mark_deadline_days_2_9, settings.mark_deadline_days_10_11, timezone
+        )
+        self.report = RunReport(school_id, system, "pull")
+        self._planners: dict[Entity, Planner] = {}
+        #: ids seen so far in each snapshot scope, across the units of this run
+        self._seen: dict[tuple[Entity, str], set[str]] = {}
+        self._tainted: set[tuple[Entity, str]] = set()
+
+    # -- entry point ---------------------------------------------------------------------
+    def run(self) -> RunReport:
+        started = time.monotonic()
+        caps = self.connector.capabilities()
+        entities = [
+            e
+            for e in PULL_ORDER
+            if e in caps.pull
+            and self.policies.get(e, EntityPolicy()).direction in ("pull", "both")
+            and (self.options.entities is None or e in self.options.entities)
+        ]
+        if not self.options.dry_run:
+            with self.store.begin() as tx:
+                self.report.run_id = tx.run_start(self.school_id, self.system, "pull")
+        structlog.contextvars.bind_contextvars(
+            run_id=self.report.run_id, system=self.system, school_id=self.school_id
+        )
+        try:
+            self._roster_changed()
+            if caps.bundled:
+                self._pull_bundle(set(entities))
+            else:
+                roster = [e for e in entities if e in ROSTER]
+                if roster:
+                    self._pull_roster(roster)
+                for entity in entities:
+                    if entity not in ROSTER:
+                        self._pull_entity(entity)
+        except _Held as held:
+            self._record_hold(held.reason)
+        except (AuthError, ConfigError) as exc:
+            self.report.status = "failed"
+            self.report.error = str(exc)
+        except ConnectorError as exc:
+            self.report.status = "failed" if not self.report.counts.by_entity else "partial"
+            self.report.error = str(exc)
+        except Exception as exc:  # recorded on the run, then raised for the operator
+            self.report.status = "failed"
+            self.report.error = f"{type(exc).__name__}: {exc}"
+            self._finish(started)
+            raise
+        if self.report.status == "success" and self.report.counts.total("rejected"):
+            self.report.status = "partial"
+        self._finish(started)
+        return self.report
+
+    def _finish(self, started: float) -> None:
+        self.report.duration = time.monotonic() - started
+        log.info(
+            "pull finished",
+            status=self.report.status,
+            counts=self.report.counts.as_dict(),
+            duration=round(self.report.duration, 3),
+        )
+        structlog.contextvars.unbind_contextvars("run_id", "system", "school_id")
+        if self.report.run_id is not None:
+            with self.store.begin() as tx:
+                tx.run_finish(
+                    self.report.run_id,
+                    self.report.status,
+                    counts=self.report.counts.as_dict(),
+                    error=self.report.error,
+                )
+
+    # -- units ---------------------------------------------------------------------------
+    @contextmanager
+    def _unit(self) -> Iterator[_Unit]:
+        try:
+            with self.store.begin() as tx:
+                unit = _Unit(tx)
+                yield unit
+                self._check_hold(unit)
+                crashpoint("pull.before_commit")
+                if self.options.dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
+        except BaseException:
+            self.resolver.reset()  # ids minted in the rolled-back unit are gone
+            raise
+        crashpoint("pull.after_commit")
+
+    def _pull_roster(self, entities: Sequence[Entity]) -> None:
+        with self._unit() as unit:
+            for entity in entities:
+                for page in self._pages(entity):
+                    self._page(unit, page)
+        self._roster_changed()
+
+    def _roster_changed(self) -> None:
+        with self.store.read() as tx:
+            self.facts.load_roster(tx)
+            refresh_mapper(self.mapper, tx, self.school_id)
+
+    def _pull_entity(self, entity: Entity) -> None:
+        for page in self._pages(entity):
+            with self._unit() as unit:
+                self._page(unit, page)
+
+    def _pull_bundle(self, enabled: set[Entity]) -> None:
+        state = None if self.options.full else self._checkpoint(BUNDLE_KEY)
+        pages = iter(self.connector.pull(None, state))
+        exhausted = False
+        while not exhausted:
+            with self._unit() as unit:
+                taken = 0
+                for taken, page in enumerate(pages, start=1):  # noqa: B007
+                    if page.entity in enabled:
+                        self._page(unit, page, checkpoint=False)
+                    if not page.atomic or page.complete:
+                        unit.tx.checkpoint_save(self.school_id, self.system, BUNDLE_KEY, page.state)
+                        break
+                else:
+                    exhausted = True
+                    if taken:  # atomic pages without their complete page: apply none of them
+                        self.report.status = "failed"
+                        self.report.error = "the package ended before it was complete"
+                        raise _Rollback
+            self._roster_changed()
+
+    def _pages(self, entity: Entity) -> Iterator[Page]:
+        state = None if self.options.full else self._checkpoint(entity.value)
+        try:
+            yield from self.connector.pull(entity, state)
+        except CursorExpired:
+            if state is None:
+                raise
+            log.warning("cursor expired: full pull", entity=entity.value)
+            yield from self.connector.pull(entity, None)
+
+    def _checkpoint(self, key: str) -> dict[str, Any] | None:
+        with self.store.read() as tx:
+            return tx.checkpoint_get(self.school_id, self.system, key)
+
+    # -- one page ------------------------------------------------------------------------
+    def _page(self, unit: _Unit, page: Page, *, checkpoint: bool = True) -> None:
+        tx, entity = unit.tx, page.entity
+        items: list[Record | Tombstone] = []
+        rejected: list[tuple[str, RecordError]] = []
+        for wire in page.records:
+            try:
+                items.append(self.mapper.to_canonical(entity, wire))
+            except RecordError as exc:
+                rejected.append((exc.record_id or "?", exc))
+        resolved = self.resolver.resolve_page(tx, entity, items)
+        rejected.extend(resolved.errors)
+        scope = _scope_key(page)
+        if page.snapshot:
+            seen = self._seen.setdefault((entity, scope), set())
+            seen.update(i.id for i in resolved.items)
+            if rejected:
+                self._tainted.add((entity, scope))
+        decisions, stored = self._decide(tx, entity, resolved.items)
+        if page.complete and page.snapshot and (entity, scope) not in self._tainted:
+            missing = self._missing(tx, entity, page, self._seen.pop((entity, scope), set()))
+            if entity is Entity.PUPILS:
+                unit.pupils_missing.update(missing)
+            tombs = [Tombstone(entity=entity, id=m, school_id=self.school_id) for m in missing]
+            more, more_stored = self._decide(tx, entity, tombs)
+            decisions.extend(more)
+            stored.update(more_stored)
+        if entity is Entity.PUPILS:
+            self._track_pupils(unit, resolved.items, page)
+        self._reject(tx, entity, rejected)
+        apply_decisions(
+            tx,
+            self._apply_ctx(entity),
+            entity,
+            decisions,
+            stored,
+            resolved.new_links,
+            self.report.counts,
+        )
+        self._note_facts(entity, decisions)
+        if checkpoint and (not page.atomic or page.complete):
+            tx.checkpoint_save(self.school_id, self.system, entity.value, page.state)
+        crashpoint("pull.page_applied")
+        if self.progress:
+            self.progress(entity, len(page.records))
+
+    def _decide(
+        self, tx: Tx, entity: Entity, items: Sequence[Record | Tombstone]
+    ) -> tuple[list[Decision], dict[str, Stored]]:
+        if not items:
+            return [], {}
+        ids = [i.id for i in items]
+        states = tx.record_states(entity, ids)
+        agreements = tx.agreements(self.system, entity, ids)
+        stored = {
+            rid: Stored(record=rec, version=ver, synced_hash=agreements.get(rid))
+            for rid, (rec, ver) in states.items()
+        }
+        for item in items:
+            st = stored.get(item.id)
+            if st is not None and st.synced_hash and needs_base(item, st):
+                stored[item.id] = Stored(
+                    st.record,
+                    st.version,
+                    st.synced_hash,
+                    tx.content_at(entity, item.id, st.synced_hash),
+                )
+        if entity in (Entity.MARKS, Entity.ATTENDANCE):
+            self.facts.prefetch_lessons(tx, (getattr(i, "lesson_id", None) or "" for i in items))
+            self.facts.prefetch_lessons(
+                tx, (getattr(s.record, "lesson_id", "") for s in stored.values() if s.record)
+            )
+        return self._planner(entity).plan(items, stored), stored
+
+    def _missing(self, tx: Tx, entity: Entity, page: Page, seen: set[str]) -> set[str]:
+        filters: dict[str, Any] = {}
+        for key, value in page.scope.items():
+            if key in ("date_from", "date_to") and isinstance(value, str):
+                filters[key] = dt.date.fromisoformat(value)
+            elif isinstance(value, str) and ":" in value:
+                system, _, ext = value.partition(":")
+                target = (
+                    Entity.CLASSES if key == "class_id" else Entity(key.removesuffix("_id") + "s")
+                )
+                gid = tx.lookup_ext(system, target, [ext]).get(ext)
+                if gid is None:
+                    return set()  # a scope we do not know yet holds nothing of ours
+                filters[key] = gid
+            else:
+                filters[key] = value
+        linked = tx.linked_gids(self.system, entity)
+        # only records this system knows can disappear from it
+        return {
+            rid for rid in tx.ids_in_scope(entity, self.school_id, **filters) if rid in linked
+        } - seen
+
+    def _track_pupils(self, unit: _Unit, items: Sequence[Record | Tombstone], page: Page) -> None:
+        if unit.pupils_active is None:
+            unit.pupils_active = {
+                p.id: p.status == "active"
+                for p in unit.tx.iter_records(Entity.PUPILS, self.school_id)
+                if isinstance(p, Pupil)
+            }
+            unit.pupils_full = (
+                page.snapshot
+                or self.options.full
+                or (self._checkpoint(Entity.PUPILS.value) is None)
+            )
+        unit.pupils_in.extend(items)
+
+    def _check_hold(self, unit: _Unit) -> None:
+        if unit.pupils_active is None or self.options.approve_hold:
+            return
+        reason = pupil_hold(
+            unit.pupils_in,
+            unit.pupils_active,
+            full=unit.pupils_full,
+            missing=unit.pupils_missing,
+            threshold=self.settings.hold_pupil_share,
+        )
+        if reason is not None:
+            raise _Held(reason)
+
+    def _record_hold(self, reason: HoldReason) -> None:
+        self.report.status = "held"
+        self.report.hold = reason
+        self.report.error = reason.detail
+        self.report.counts.add(Entity.PUPILS.value, "held", reason.deactivated)
+        if self.options.dry_run:
+            return
+        with self.store.begin() as tx:
+            self.report.hold_id = tx.hold_add(
+                self.school_id,
+                self.system,
+                reason.code,
+                {
+                    "detail": reason.detail,
+                    "deactivated": reason.deactivated,
+                    "active_before": reason.active_before,
+                },
+                run_id=self.report.run_id,
+            )
+        log.warning("pull held", reason=reason.code, hold_id=self.report.hold_id)
+
+    def _reject(self, tx: Tx, entity: Entity, rejected: Sequence[tuple[str, RecordError]]) -> None:
+        if not rejected:
+            return
+        self.report.counts.add(entity.value, "rejected", len(rejected))
+        for ext, exc in rejected[:5]:
+            log.warning(
+                "record rejected",
+                entity=entity.value,
+                record=ext,
+                reason=exc.reason,
+                field=exc.field,
+            )
+        tx.findings_add(
+            [
+                {
+                    "school_id": self.school_id,
+                    "system": self.system,
+                    "entity": entity.value,
+                    "record_id": f"{self.system}:{ext}",
+                    "kind": "invalid_record",
+                    "field": exc.field,
+                    "detail": exc.reason,
+                    "status": "rejected",
+                }
+                for ext, exc in rejected
+            ]
+        )
+
+    def _note_facts(self, entity: Entity, decisions: Sequence[Decision]) -> None:
+        from mapping.model import Lesson, Period, SchoolClass
+
+        recs = [d.record for d in decisions if d.record is not None]
+        if entity is Entity.LESSONS:
+            self.facts.note_lessons(r for r in recs if isinstance(r, Lesson))
+        elif entity is Entity.CLASSES:
+            self.facts.note_classes(r for r in recs if isinstance(r, SchoolClass))
+        elif entity is Entity.PUPILS:
+            self.facts.note_pupils(r for r in recs if isinstance(r, Pupil))
+        elif entity is Entity.PERIODS:
+            self.facts.note_periods(r for r in recs if isinstance(r, Period))
+
+    def _planner(self, entity: Entity) -> Planner:
+        planner = self._planners.get(entity)
+        if planner is None:
+            policy = self.policies.get(entity, EntityPolicy())
+            key = BUNDLE_KEY if self.connector.capabilities().bundled else entity.value
+            planner = Planner(
+                policy,
+                self.facts,
+                self.deadlines,
+                self.mapper.kept_fields(entity),
+                baseline=self._checkpoint(key) is None,
+            )
+            self._planners[entity] = planner
+        return planner
+
+    def _apply_ctx(self, entity: Entity) -> ApplyContext:
+        policy = self.policies.get(entity, EntityPolicy())
+        return ApplyContext(
+            self.school_id, self.system, self.report.run_id, self.push_targets, policy.conflict
+        )
+
+
+def _scope_key(page: Page) -> str:
+    return "|".join(f"{k}={page.scope[k]}" for k in sorted(page.scope))
