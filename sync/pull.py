@@ -131,6 +131,7 @@ class Puller:
         #: ids seen so far in each snapshot scope, across the units of this run
         self._seen: dict[tuple[Entity, str], set[str]] = {}
         self._tainted: set[tuple[Entity, str]] = set()
+        self._scopes: dict[tuple[Entity, str], dict[str, Any]] = {}
 
     # -- entry point ---------------------------------------------------------------------
     def run(self) -> RunReport:
@@ -281,21 +282,14 @@ class Puller:
         scope = _scope_key(page)
         if page.snapshot:
             seen = self._seen.setdefault((entity, scope), set())
+            self._scopes[(entity, scope)] = dict(page.scope)
             seen.update(i.id for i in resolved.items)
             if rejected:
                 self._tainted.add((entity, scope))
         decisions, stored = self._decide(tx, entity, resolved.items)
-        if page.complete and page.snapshot and (entity, scope) not in self._tainted:
-            missing = self._missing(tx, entity, page, self._seen.pop((entity, scope), set()))
-            if entity is Entity.PUPILS:
-                unit.pupils_missing.update(missing)
-            tombs = [Tombstone(entity=entity, id=m, school_id=self.school_id) for m in missing]
-            more, more_stored = self._decide(tx, entity, tombs)
-            decisions.extend(more)
-            stored.update(more_stored)
+        self._reject(tx, entity, rejected)
         if entity is Entity.PUPILS:
             self._track_pupils(unit, resolved.items, page)
-        self._reject(tx, entity, rejected)
         apply_decisions(
             tx,
             self._apply_ctx(entity),
@@ -306,11 +300,37 @@ class Puller:
             self.report.counts,
         )
         self._note_facts(entity, decisions)
+        if page.complete:
+            # a complete page ends its own scope; the complete page of an atomic unit (a whole
+            # package) ends every snapshot scope the unit read
+            ends = [k for k in self._seen if k[0] is entity and k[1] == scope]
+            if page.atomic:
+                ends = list(self._seen)
+            for key in ends:
+                self._close_scope(unit, key)
         if checkpoint and (not page.atomic or page.complete):
             tx.checkpoint_save(self.school_id, self.system, entity.value, page.state)
         crashpoint("pull.page_applied")
         if self.progress:
             self.progress(entity, len(page.records))
+
+    def _close_scope(self, unit: _Unit, key: tuple[Entity, str]) -> None:
+        """Delete what the store holds in a completely read snapshot scope and the read lacked."""
+        seen = self._seen.pop(key)
+        if key in self._tainted:
+            self._tainted.discard(key)
+            return
+        entity, _ = key
+        missing = self._missing(unit.tx, entity, self._scopes.pop(key, {}), seen)
+        if not missing:
+            return
+        if entity is Entity.PUPILS:
+            unit.pupils_missing.update(missing)
+        tombs = [Tombstone(entity=entity, id=m, school_id=self.school_id) for m in missing]
+        decisions, stored = self._decide(unit.tx, entity, tombs)
+        apply_decisions(
+            unit.tx, self._apply_ctx(entity), entity, decisions, stored, [], self.report.counts
+        )
 
     def _decide(
         self, tx: Tx, entity: Entity, items: Sequence[Record | Tombstone]
@@ -340,9 +360,11 @@ class Puller:
             )
         return self._planner(entity).plan(items, stored), stored
 
-    def _missing(self, tx: Tx, entity: Entity, page: Page, seen: set[str]) -> set[str]:
+    def _missing(
+        self, tx: Tx, entity: Entity, scope: Mapping[str, Any], seen: set[str]
+    ) -> set[str]:
         filters: dict[str, Any] = {}
-        for key, value in page.scope.items():
+        for key, value in scope.items():
             if key in ("date_from", "date_to") and isinstance(value, str):
                 filters[key] = dt.date.fromisoformat(value)
             elif isinstance(value, str) and ":" in value:

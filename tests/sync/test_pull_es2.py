@@ -3,61 +3,12 @@ and pulling the same data again changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from fixtures.generator import generate_school
 from mapping.model import PULL_ORDER, Entity
-from store import Store
-from sync import jobs
-from sync.pull import PullOptions
+from tests.sync.conftest import pull
 from tests.sync.worlds import (
-    SECRETS,
     World,
-    es2_server,
     generated_vs_store,
-    make_config,
-    system_table,
 )
-
-BOTH = {
-    e.value: {"direction": "both"} for e in (Entity.MARKS, Entity.ATTENDANCE, Entity.FINAL_MARKS)
-}
-
-
-@pytest.fixture(scope="module")
-def school():  # type: ignore[no-untyped-def]
-    return generate_school(3, "tiny")
-
-
-@pytest.fixture
-def world(school, tmp_path, monkeypatch) -> Iterator[World]:  # type: ignore[no-untyped-def]
-    for k, v in SECRETS.items():
-        monkeypatch.setenv(k, v)
-    with es2_server(school) as (sim, url):
-        config = make_config(
-            f"sqlite:///{tmp_path}/s.db",
-            school,
-            {"es2": system_table("es2", url, sim_school(sim), BOTH)},
-        )
-        store = Store.open(config.store.url)
-        store.upgrade()
-        w = World(school, store, config)
-        w.sim = sim  # type: ignore[attr-defined]
-        yield w
-
-
-def sim_school(sim: object) -> str:
-    return str(getattr(sim, "school_id"))
-
-
-def pull(world: World, **opts: object):  # type: ignore[no-untyped-def]
-    job = jobs.open_job(world.store, world.school_config, "es2")
-    try:
-        return jobs.pull(world.store, world.config, job, PullOptions(**opts))  # type: ignore[arg-type]
-    finally:
-        job.close()
 
 
 def test_full_pull_equals_the_school_and_a_second_pull_changes_nothing(world: World) -> None:
