@@ -287,6 +287,7 @@ class Puller:
             if rejected:
                 self._tainted.add((entity, scope))
         decisions, stored = self._decide(tx, entity, resolved.items)
+        crashpoint("pull.mapped")
         self._reject(tx, entity, rejected)
         if entity is Entity.PUPILS:
             self._track_pupils(unit, resolved.items, page)

@@ -114,6 +114,7 @@ class Pusher:
         if not tickets:
             return
         results = self.connector.poll(list(tickets))
+        crashpoint("push.receipts_read")
         if not results:
             return
         with self.store.read() as tx:
