@@ -49,6 +49,8 @@ log = structlog.get_logger("sync.pull")
 ROSTER = frozenset(
     {Entity.PERIODS, Entity.SUBJECTS, Entity.TEACHERS, Entity.CLASSES, Entity.PUPILS}
 )
+#: the roster and subgroups: small, and referred to by everything else
+ROSTER_ALL = ROSTER | {Entity.SUBGROUPS}
 BUNDLE_KEY = "bundle"
 
 Progress = Callable[[Entity, int], None]
@@ -239,9 +241,10 @@ class Puller:
         while not exhausted:
             with self._unit() as unit:
                 taken = 0
+                held: list[Page] = []
                 for taken, page in enumerate(pages, start=1):  # noqa: B007
                     if page.entity in enabled:
-                        self._page(unit, page, checkpoint=False)
+                        self._bundled_page(unit, page, held)
                     if not page.atomic or page.complete:
                         unit.tx.checkpoint_save(self.school_id, self.system, BUNDLE_KEY, page.state)
                         break
@@ -252,6 +255,17 @@ class Puller:
                         self.report.error = "the package ended before it was complete"
                         raise _Rollback
             self._roster_changed()
+
+    def _bundled_page(self, unit: _Unit, page: Page, held: list[Page]) -> None:
+        """A package lists its parts in its own order (subgroups before the pupils they hold):
+        roster pages wait until the package moves past the roster, then go in pull order."""
+        if page.entity in ROSTER_ALL and not page.complete:
+            held.append(page)
+            return
+        for waiting in sorted(held, key=lambda p: PULL_ORDER.index(p.entity)):
+            self._page(unit, waiting, checkpoint=False)
+        held.clear()
+        self._page(unit, page, checkpoint=False)
 
     def _pages(self, entity: Entity) -> Iterator[Page]:
         state = None if self.options.full else self._checkpoint(entity.value)

@@ -47,6 +47,8 @@ class _Prepared:
     push: PushItem | None
     record: Record | None
     error: str | None = None
+    #: the system already agrees on this content: nothing to send
+    already: bool = False
 
 
 class Pusher:
@@ -153,7 +155,9 @@ class Pusher:
             by_key = {r.key: r for r in results}
             outcome = []
             for p in prepared:
-                if p.push is None:
+                if p.already:
+                    outcome.append(PushResult(p.item.idempotency_key, "duplicate"))
+                elif p.push is None:
                     outcome.append(
                         PushResult(
                             p.item.idempotency_key, "rejected", error=p.error or "cannot be sent"
@@ -175,6 +179,7 @@ class Pusher:
     def _prepare(self, tx: Tx, entity: Entity, items: Sequence[OutboxItem]) -> list[_Prepared]:
         records = tx.get(entity, [i.record_id for i in items], include_deleted=True)
         own = tx.ext_of(self.system, entity, [i.record_id for i in items])
+        agreed = tx.agreements(self.system, entity, [i.record_id for i in items])
         refs: dict[tuple[Entity, str], str] = {}
         wanted: dict[Entity, set[str]] = defaultdict(set)
         for held in records.values():
@@ -207,6 +212,14 @@ class Pusher:
                 )
                 continue
             remote = own.get(item.record_id)
+            if (
+                item.op != "delete"
+                and remote is not None
+                and agreed.get(rec.id) == rec.content_hash
+            ):
+                # the system already holds exactly this (it brought it, or a pull matched it)
+                out.append(_Prepared(item, None, rec, already=True))
+                continue
             if item.op == "delete" and remote is None:
                 out.append(_Prepared(item, None, rec, "the system never had this record"))
                 continue

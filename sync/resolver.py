@@ -77,6 +77,14 @@ class IdentityResolver:
         unmatched: list[tuple[Record, str]] = []
         for item in items:
             parts = split_ext_ref(item.id)
+            if parts is None and isinstance(item, Record):
+                # the mapping found the record itself (by name, against the roster): a system
+                # that gives no id of its own for it; nothing to link
+                try:
+                    out.items.append(resolve(item, lookup))
+                except RecordError as exc:
+                    out.errors.append((item.id, exc))
+                continue
             if parts is None or parts[0] != self.system:
                 out.errors.append(
                     (

@@ -1,0 +1,236 @@
+"""``make demo``: the whole job on the embedded default, end to end, on loopback.
+
+Starts the three simulators (ES2, АСИОУ, О7) for one generated school, writes a demo
+configuration, syncs the school from all three systems into a new SQLite store, enters a few marks
+in the local journal, pushes them, and prints what happened: runs, records, conflicts, holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from fixtures.generator import generate_school
+from fixtures.school import SchoolData
+from fixtures.serve import serve_in_thread
+from mapping.model import PULL_ORDER, Entity, Lesson, Mark, Pupil
+from schoolgate.config import GatewayConfig, load_config
+from store import Store
+from sync import jobs
+from sync.journal import Journal
+from sync.pull import PullOptions, RunReport
+
+SECRETS = {
+    "SG_DEMO_ES2_ID": "schoolgate",
+    "SG_DEMO_ES2_SECRET": "secret",
+    "SG_DEMO_ASIOU_LOGIN": "gateway",
+    "SG_DEMO_ASIOU_PASSWORD": "secret",
+    "SG_DEMO_O7_LOGIN": "o7user",
+    "SG_DEMO_O7_PASSWORD": "o7pass",
+}
+
+CONFIG = """\
+# Demo configuration written by `schoolgate demo`. Credentials are environment references.
+[store]
+url = "sqlite:///{db}"
+
+[log]
+format = "console"
+
+[[schools]]
+id = "{school}"
+name = "МБОУ «Средняя школа № 7» (демо)"
+timezone = "Europe/Moscow"
+
+[schools.systems.es2]
+base_url = "{es2}"
+remote_school = "{es2_school}"
+credentials = {{ client_id = {{ env = "SG_DEMO_ES2_ID" }}, client_secret = {{ env = "SG_DEMO_ES2_SECRET" }} }}
+options = {{ year_start = "2025-09-01", year_end = "2026-05-31", today = "2025-10-24" }}
+entities = {{ marks = {{ direction = "both", conflict = "newer-wins" }}, attendance = {{ direction = "both" }} }}
+
+[schools.systems.asiou]
+base_url = "{asiou}"
+remote_school = "{asiou_school}"
+credentials = {{ login = {{ env = "SG_DEMO_ASIOU_LOGIN" }}, password = {{ env = "SG_DEMO_ASIOU_PASSWORD" }} }}
+entities = {{ marks = {{ direction = "both", conflict = "manual" }} }}
+
+[schools.systems.o7]
+base_url = "{o7}"
+remote_school = "{o7_school}"
+credentials = {{ login = {{ env = "SG_DEMO_O7_LOGIN" }}, password = {{ env = "SG_DEMO_O7_PASSWORD" }} }}
+options = {{ year_start = "2025-09-01", year_end = "2026-05-31" }}
+entities = {{ marks = {{ direction = "both", conflict = "manual" }} }}
+"""
+
+
+@contextlib.contextmanager
+def simulators(school: SchoolData) -> Iterator[dict[str, Any]]:
+    from fixtures.asiou import Simulator as AsiouSim
+    from fixtures.es2 import Simulator as ES2Sim
+    from fixtures.o7 import O7Sim, build_data, create_app, school_guid
+
+    es2 = ES2Sim(school)
+    asiou = AsiouSim(school, delay=0.3)
+    o7 = O7Sim(build_data(school))
+    with (
+        serve_in_thread(es2.app) as es2_url,
+        serve_in_thread(asiou.app) as asiou_url,
+        serve_in_thread(create_app(o7)) as o7_url,
+    ):
+        yield {
+            "es2": es2_url,
+            "es2_school": str(es2.school_id),
+            "asiou": asiou_url,
+            "asiou_school": asiou.state.code,
+            "o7": o7_url,
+            "o7_school": school_guid(school.school.id),
+            "sims": (es2, asiou, o7),
+        }
+
+
+def local_marks(store: Store, school_id: str, n: int = 3) -> list[Mark]:
+    """A few new marks a teacher enters today, for pupils and lessons of grades 2–11."""
+    with store.read() as tx:
+        pupils = {
+            p.id: p for p in tx.iter_records(Entity.PUPILS, school_id) if isinstance(p, Pupil)
+        }
+        classes = {c.id: c for c in tx.iter_records(Entity.CLASSES, school_id)}
+        lessons = [
+            lesson
+            for lesson in tx.iter_records(Entity.LESSONS, school_id)
+            if isinstance(lesson, Lesson)
+            and lesson.subgroup_id is None
+            and getattr(classes.get(lesson.class_id), "parallel", 1) > 1
+        ]
+        marked = {
+            (m.pupil_id, m.lesson_id)
+            for m in tx.iter_records(Entity.MARKS, school_id)
+            if isinstance(m, Mark)
+        }
+    lessons.sort(key=lambda les: (les.date, les.number), reverse=True)
+    out: list[Mark] = []
+    for lesson in lessons:
+        for pupil in pupils.values():
+            if (
+                pupil.class_id == lesson.class_id
+                and pupil.status == "active"
+                and (pupil.id, lesson.id) not in marked
+            ):
+                out.append(
+                    Mark(
+                        id=f"demo-mark-{len(out) + 1}",
+                        school_id=school_id,
+                        pupil_id=pupil.id,
+                        lesson_id=lesson.id,
+                        value=("5", "4", "4/5")[len(out) % 3],  # type: ignore[arg-type]
+                        work_type="Ответ на уроке",
+                        created_at=dt.datetime.combine(lesson.date, dt.time(9), tzinfo=dt.UTC),
+                    )
+                )
+                break
+        if len(out) >= n:
+            break
+    return out
+
+
+def run(
+    directory: Path, *, size: str = "tiny", seed: int = 7, console: Console | None = None
+) -> int:
+    console = console or Console()
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    console.rule("[bold]schoolgate demo")
+    t0 = time.monotonic()
+    school = generate_school(seed, size)
+    console.print(
+        f"generated school {school.school.id}: {len(school.pupils)} pupils, "
+        f"{len(school.classes)} classes, {school.count():,} records ({time.monotonic() - t0:.1f} s)"
+    )
+    os.environ.update(SECRETS)
+    reports: list[RunReport] = []
+    with simulators(school) as sims:
+        cfg_path = directory / "schoolgate.toml"
+        cfg_path.write_text(
+            CONFIG.format(db=(directory / "demo.db").as_posix(), school=school.school.id, **sims),
+            encoding="utf-8",
+        )
+        console.print(f"simulators: ES2 {sims['es2']}, АСИОУ {sims['asiou']}, О7 {sims['o7']}")
+        console.print(f"configuration: {cfg_path}")
+        config = load_config(cfg_path)
+        store = Store.open(config.store.url)
+        before, after = store.upgrade()
+        console.print(f"store: {store.display_url} (revision {before} → {after})")
+        sc = config.schools[0]
+        for system in ("es2", "asiou", "o7"):
+            reports.append(_pull(store, config, system))
+        marks = local_marks(store, sc.id)
+        counts = Journal(store, sc).write(marks, actor="demo-teacher")
+        console.print(
+            f"local journal: {len(marks)} marks entered, {counts['queued']} pushes queued"
+        )
+        for system in ("es2", "asiou", "o7"):
+            reports.append(_push(store, system, config))
+        time.sleep(0.5)  # АСИОУ answers its receipts later
+        reports.append(_push(store, "asiou", config))
+        summary(console, store, sc.id, reports)
+    console.print(
+        f"[green]demo finished in {time.monotonic() - t0:.1f} s[/]; store: {directory / 'demo.db'}"
+    )
+    return 1 if any(r.status == "failed" for r in reports) else 0
+
+
+def _pull(store: Store, config: GatewayConfig, system: str) -> RunReport:
+    job = jobs.open_job(store, config.schools[0], system)
+    try:
+        return jobs.pull(store, config, job, PullOptions())
+    finally:
+        job.close()
+
+
+def _push(store: Store, system: str, config: GatewayConfig) -> RunReport:
+    job = jobs.open_job(store, config.schools[0], system)
+    try:
+        return jobs.push(store, job)
+    finally:
+        job.close()
+
+
+def summary(console: Console, store: Store, school_id: str, reports: list[RunReport]) -> None:
+    from schoolgate.cli.sync_cmd import print_reports
+
+    print_reports(reports)
+    with store.read() as tx:
+        table = Table("entity", "records in the store", title="journal store")
+        for entity in PULL_ORDER:
+            table.add_row(entity.value, f"{tx.count(entity, school_id=school_id):,}")
+        console.print(table)
+        findings = Counter(
+            (c.status, c.kind)
+            for c in tx.conflicts_list(school_id=school_id, status=None, limit=10**6)
+        )
+        ctable = Table("status", "kind", "count", title="conflict queue")
+        for (status, kind), n in sorted(findings.items()):
+            ctable.add_row(status, kind, str(n))
+        console.print(ctable)
+        holds = tx.holds_list(school_id=school_id, status=None)
+        reviews = tx.review_list(school_id=school_id, status=None)
+        outbox = Counter(
+            (o.system, o.status) for o in tx.outbox_list(status=None, school_id=school_id)
+        )
+    console.print(f"holds: {len(holds)}; identity reviews: {len(reviews)}")
+    otable = Table("system", "status", "pushes", title="outbox")
+    for (system, status), n in sorted(outbox.items()):
+        otable.add_row(system, status, str(n))
+    console.print(otable)
