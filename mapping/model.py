@@ -104,8 +104,23 @@ class Record(BaseModel):
         return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        copy = super().model_copy(update=update, deep=deep)
-        copy.__dict__.pop("content_hash", None)  # the copy's content may differ: hash afresh
+        """A copy with ``update`` applied (not validated, as in pydantic); its hash is computed
+        afresh. Shallow copies — the sync engine's hot path — skip pydantic's generic copying."""
+        if deep:
+            copy = super().model_copy(update=update, deep=True)
+            copy.__dict__.pop("content_hash", None)
+            return copy
+        values = dict(self.__dict__)
+        values.pop("content_hash", None)  # the copy's content may differ: hash afresh
+        fields_set = set(self.__pydantic_fields_set__)
+        if update:
+            values.update(update)
+            fields_set.update(k for k in update if k in type(self).model_fields)
+        copy = object.__new__(type(self))
+        object.__setattr__(copy, "__dict__", values)
+        object.__setattr__(copy, "__pydantic_fields_set__", fields_set)
+        object.__setattr__(copy, "__pydantic_extra__", None)
+        object.__setattr__(copy, "__pydantic_private__", None)
         return copy
 
 

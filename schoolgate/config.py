@@ -153,7 +153,8 @@ class SyncSettings(_Strict):
     #: days allowed for entering marks, by grade band (domain rule 2)
     mark_deadline_days_2_9: int = Field(default=5, ge=0)
     mark_deadline_days_10_11: int = Field(default=7, ge=0)
-    chunk_size: int = Field(default=2000, ge=1)
+    #: records applied per transaction (with their checkpoint) on a pull
+    chunk_size: int = Field(default=10_000, ge=1)
 
 
 class GatewayConfig(_Strict):

@@ -249,9 +249,18 @@ class OutboxBulkRepo:
 class MatchRepo:
     conn: Connection
 
-    def has_records(self, entity: Entity, school_id: str) -> bool:
+    def has_unlinked(self, entity: Entity, school_id: str, system: str) -> bool:
+        """Whether the school has live records of ``entity`` that ``system`` has no id for."""
         table = table_of(entity)
-        stmt = select(table.c.id).where(table.c.school_id == school_id).limit(1)
+        c = IDENTITY.c
+        linked = select(c.id).where(
+            c.system == system, c.entity == entity.value, c.gateway_id == table.c.id
+        )
+        stmt = (
+            select(table.c.id)
+            .where(table.c.school_id == school_id, table.c.deleted_at.is_(None), ~linked.exists())
+            .limit(1)
+        )
         return self.conn.execute(stmt).first() is not None
 
     def match_natural(

@@ -163,6 +163,8 @@ class Puller:
                 for entity in entities:
                     if entity not in ROSTER:
                         self._pull_entity(entity)
+                        if entity is Entity.SUBGROUPS:
+                            self._roster_changed()  # lessons name their subgroups
         except _Held as held:
             self._record_hold(held.reason)
         except (AuthError, ConfigError) as exc:
@@ -222,6 +224,9 @@ class Puller:
             for entity in entities:
                 for page in self._pages(entity):
                     self._page(unit, page)
+                # a mapper that resolves names (О7) must know the teachers this unit brought
+                # before it reads the classes that name them
+                refresh_mapper(self.mapper, unit.tx, self.school_id)
         self._roster_changed()
 
     def _roster_changed(self) -> None:
@@ -230,9 +235,20 @@ class Puller:
             refresh_mapper(self.mapper, tx, self.school_id)
 
     def _pull_entity(self, entity: Entity) -> None:
-        for page in self._pages(entity):
+        """Pages go in units of about ``chunk_size`` records: one transaction (and one
+        checkpoint) per unit keeps commits few without holding much in memory."""
+        pages = iter(self._pages(entity))
+        exhausted = False
+        while not exhausted:
             with self._unit() as unit:
-                self._page(unit, page)
+                taken = 0
+                for page in pages:
+                    self._page(unit, page)
+                    taken += len(page.records)
+                    if taken >= self.settings.chunk_size:
+                        break
+                else:
+                    exhausted = True
 
     def _pull_bundle(self, enabled: set[Entity]) -> None:
         state = None if self.options.full else self._checkpoint(BUNDLE_KEY)

@@ -148,9 +148,11 @@ class IdentityResolver:
         return out
 
     def _store_has(self, tx: Tx, entity: Entity) -> bool:
+        """Whether anything in the store could match: records this system has no id for.
+        Asked once per run — within a run only this system adds records, all linked to it."""
         known = self._has.get(entity)
-        if known is None or not known:
-            known = tx.has_records(entity, self.school_id)
+        if known is None:
+            known = tx.has_unlinked(entity, self.school_id, self.system)
             self._has[entity] = known
         return known
 

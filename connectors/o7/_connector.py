@@ -22,20 +22,22 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import SecretStr
 
 from connectors.base import Capabilities, Page, PushItem, PushResult, ReadMode, State
 from connectors.o7._directions import validate_directions
-from connectors.o7._mapper import O7Mapper
 from connectors.o7._push import MAX_BATCH, PUSH_CALLS, push_batch
 from connectors.o7._scan import NameScan
 from connectors.o7._session import SYSTEM, O7Session
 from connectors.o7._windows import MAX_WINDOW_DAYS, Window, recent_windows, year_windows
 from mapping.model import Entity, Record, ext_ref
 from mapping.profile import Profile
+
+if TYPE_CHECKING:
+    from connectors.o7._mapper import O7Mapper
 from schoolgate.config import SystemConfig
 from schoolgate.errors import ConfigError, ContractViolation
 
@@ -174,6 +176,8 @@ class O7Connector:
 
     def make_mapper(self, profile: Profile, school_id: str, roster: Iterable[Record]) -> O7Mapper:
         """The mapping for the sync engine; the class year comes from the configured year."""
+        from connectors.o7._mapper import O7Mapper  # mapping.o7 imports this package's parsers
+
         first = self.windows[0].start.year if self.windows else default_year(self._today())[0].year
         return O7Mapper(profile, school_id, f"{first}/{first + 1}", roster)
 
