@@ -252,17 +252,21 @@ class ES2Connector:
         today = self._today()
         year_start, year_end = self.options.academic_year(today)
         start, end = year_start, year_end
-        if state is not None:
+        # only a read that went through every window ends with ``read_to``; a state saved in
+        # the middle of a first read (the pages before its end carry the state it began with)
+        # makes the next read start the whole year again, not just the recent windows
+        if state and state.get("read_to"):
             start = max(year_start, today - dt.timedelta(days=self.options.lesson_recent_days))
             end = min(year_end, today + dt.timedelta(days=self.options.lesson_ahead_days))
-        for w_from, w_to in windows(start, end, self.options.lesson_window_days):
+        spans = windows(start, end, self.options.lesson_window_days)
+        for n, (w_from, w_to) in enumerate(spans, start=1):
             scope = {"date_from": w_from.isoformat(), "date_to": w_to.isoformat()}
             params = {"start": scope["date_from"], "end": scope["date_to"]}
             for raw in self._pages(Entity.LESSONS, params):
                 last = raw.next_cursor is None
                 new_state: State = (
                     {"read_to": w_to.isoformat(), "revision": raw.revision}
-                    if last
+                    if last and n == len(spans)
                     else dict(state or {})
                 )
                 yield Page(
