@@ -204,6 +204,8 @@ class Puller:
     # -- units ---------------------------------------------------------------------------
     @contextmanager
     def _unit(self) -> Iterator[_Unit]:
+        counted = RunCounts()
+        counted.merge(self.report.counts)
         try:
             with self.store.begin() as tx:
                 unit = _Unit(tx)
@@ -216,6 +218,7 @@ class Puller:
             pass
         except BaseException:
             self.resolver.reset()  # ids minted in the rolled-back unit are gone
+            self.report.counts = counted  # and so is what it counted
             raise
         crashpoint("pull.after_commit")
 
