@@ -74,6 +74,7 @@ def test_a_package_cut_short_fails_the_run_and_leaves_the_store_as_it_was(
         sim.faults.force("cut")
         report = pull(aworld, "asiou", **options)
         assert report.status == "failed", (options, report.status, report.error)
+        assert report.counts.as_dict() == {}  # nothing of the package happened
         assert store_snapshot(aworld, "asiou", "bundle", PACKAGE_ENTITIES) == before
     with aworld.store.read() as tx:
         runs = tx.runs_list()
