@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
             f"unknown entries: {', '.join(unknown)}; known: {', '.join(ENTRIES)}", file=sys.stderr
         )
         return 2
-    console = Console()
+    console = Console(width=max(160, Console().width))
     table = Table(
         "entry", "metric", "value", "raw limit (same run)", "ratio", "target", "ok", "note"
     )

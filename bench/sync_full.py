@@ -1,0 +1,287 @@
+"""Bench: full initial sync of the large school from the ES2 simulator into SQLite, end to end,
+beside the raw limit measured in the same run (the same JSON pages fetched with httpx, parsed with
+``json`` and inserted with ``sqlite3.executemany``); then an incremental re-sync after 1 % of the
+records changed on the simulator; peak memory of the syncing process.
+
+Targets (issue «Sync engine»): full sync ≥ 30,000 records/s; incremental ≤ 5 % of the full sync's
+time; peak memory ≤ 400 MB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import Row, peak_rss_mb
+from bench.es2_pull import CREDS, PAGE, SEED, _year
+
+SIZE = os.environ.get("SCHOOLGATE_BENCH_SIZE", "large")
+SERVER = """
+import datetime as dt, json, sys
+from fixtures.es2 import SimClock, Simulator
+from fixtures.generator import generate_school, mutate
+from fixtures.serve import serve_forever
+
+school = generate_school(int(sys.argv[1]), sys.argv[2])
+# the simulated "now" is the evening after the school's last recorded change
+last = max(r.modified_at for r in school.all_records() if r.modified_at is not None)
+sim = Simulator(school, clock=SimClock(start=last + dt.timedelta(hours=12)))
+held = {"school": school}
+
+
+async def app(scope, receive, send):
+    if scope["type"] == "http" and scope["path"] == "/_admin/mutate":
+        body = b""
+        while True:
+            msg = await receive()
+            body += msg.get("body", b"")
+            if not msg.get("more_body"):
+                break
+        req = json.loads(body)
+        new, changes = mutate(held["school"], req["seed"], changes=req["changes"])
+        held["school"] = new
+        counts = sim.sync_to(new)
+        payload = json.dumps({"changes": len(changes), **counts}).encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": payload})
+        return
+    await sim.app(scope, receive, send)
+
+
+serve_forever(app, port=int(sys.argv[3]))
+"""
+
+
+@contextmanager
+def simulator(size: str) -> Iterator[str]:
+    from fixtures.serve import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(SEED), size, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 900
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"simulator exited with {proc.returncode}")
+            try:
+                httpx.post(f"{url}/api/v2/auth/token", json={**CREDS, "school_id": 42}, timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("simulator did not start in time") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def measure_sync(url: str, workdir: str) -> dict[str, Any]:
+    """In a child process: full sync, 1 % changed on the simulator, incremental re-sync."""
+    from schoolgate.config import parse_config
+    from store import Store
+    from sync import jobs
+    from sync.pull import PullOptions
+
+    start, end = _year(url)
+    os.environ.update(
+        {"SG_BENCH_ID": CREDS["client_id"], "SG_BENCH_SECRET": CREDS["client_secret"]}
+    )
+    config = parse_config(
+        {
+            "store": {"url": f"sqlite:///{workdir}/sync.db"},
+            "log": {"level": "warning"},
+            "schools": [
+                {
+                    "id": "sch1",
+                    "name": "bench",
+                    "systems": {
+                        "es2": {
+                            "base_url": url,
+                            "remote_school": "42",
+                            "credentials": {
+                                "client_id": {"env": "SG_BENCH_ID"},
+                                "client_secret": {"env": "SG_BENCH_SECRET"},
+                            },
+                            "timeout": 120,
+                            "options": {
+                                "page_size": PAGE,
+                                "year_start": start.isoformat(),
+                                "year_end": end.isoformat(),
+                                "today": end.isoformat(),
+                            },
+                        }
+                    },
+                }
+            ],
+        }
+    )
+    from schoolgate.logging import configure_logging
+
+    configure_logging("json", "warning")
+    store = Store.open(config.store.url)
+    store.upgrade()
+    job = jobs.open_job(store, config.schools[0], "es2")
+    t0 = time.perf_counter()
+    full = jobs.pull(store, config, job, PullOptions())
+    full_s = time.perf_counter() - t0
+    records = full.counts.total("created")
+    changed = httpx.post(
+        f"{url}/_admin/mutate", json={"seed": 99, "changes": records // 100}, timeout=600
+    ).json()
+    t1 = time.perf_counter()
+    inc = jobs.pull(store, config, job, PullOptions())
+    inc_s = time.perf_counter() - t1
+    job.close()
+    return {
+        "status": full.status,
+        "records": records,
+        "full_s": full_s,
+        "inc_status": inc.status,
+        "inc_s": inc_s,
+        "inc_counts": inc.counts.as_dict(),
+        "changed": changed,
+        "peak_mb": peak_rss_mb(),
+    }
+
+
+def measure_raw(url: str, workdir: str) -> dict[str, Any]:
+    """The same pages: httpx + json + sqlite3.executemany into one table per path."""
+    from connectors.es2 import windows
+
+    start, end = _year(url)
+    db = sqlite3.connect(Path(workdir) / "raw.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    count = 0
+    t0 = time.perf_counter()
+    db.execute("BEGIN")
+    with httpx.Client(base_url=url, timeout=120) as http:
+        tok = http.post("/api/v2/auth/token", json={**CREDS, "school_id": 42}).json()
+        auth = {"Authorization": f"Bearer {tok['data']['access_token']}"}
+        reads: list[tuple[str, dict[str, str]]] = [
+            (p, {}) for p in ("periods", "subjects", "teachers", "groups", "pupils", "subgroups")
+        ]
+        reads += [
+            ("lessons", {"start": a.isoformat(), "end": b.isoformat()})
+            for a, b in windows(start, end, 92)
+        ]
+        reads += [(p, {}) for p in ("marks", "controlmarks", "attendance")]
+        made: dict[str, tuple[str, list[str]]] = {}
+        for path, params in reads:
+            cursor = None
+            while True:
+                q: dict[str, Any] = {**params, "limit": PAGE}
+                if cursor:
+                    q["cursor"] = cursor
+                body = json.loads(
+                    http.get(f"/api/v2/schools/42/{path}", params=q, headers=auth).content
+                )
+                items = body["data"]
+                if items:
+                    if path not in made:
+                        cols = list(items[0])
+                        db.execute(
+                            f'CREATE TABLE "{path}" ({", ".join(f"{c!r}" for c in cols)}, '
+                            "PRIMARY KEY (id))"
+                        )
+                        sql = f'INSERT OR REPLACE INTO "{path}" VALUES ({", ".join("?" for _ in cols)})'
+                        made[path] = (sql, cols)
+                    sql, cols = made[path]
+                    db.executemany(
+                        sql,
+                        [
+                            tuple(
+                                json.dumps(v, ensure_ascii=False)
+                                if isinstance(v, dict | list)
+                                else v
+                                for v in (it.get(c) for c in cols)
+                            )
+                            for it in items
+                        ],
+                    )
+                    count += len(items)
+                cursor = body["next_cursor"]
+                if not cursor:
+                    break
+    db.execute("COMMIT")
+    db.close()
+    return {"records": count, "seconds": time.perf_counter() - t0}
+
+
+def _child(kind: str, url: str, workdir: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.sync_full", kind, url, workdir],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{kind} failed: {proc.stderr[-800:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run() -> list[Row]:
+    with simulator(SIZE) as url, tempfile.TemporaryDirectory() as workdir:
+        raw = _child("raw", url, workdir)
+        sync = _child("sync", url, workdir)
+    rate = sync["records"] / sync["full_s"]
+    raw_rate = raw["records"] / raw["seconds"]
+    share = sync["inc_s"] / sync["full_s"]
+    entry = "sync_full"
+    return [
+        Row(
+            entry,
+            f"full sync {SIZE} school ({sync['records']:,} records)",
+            rate,
+            "rec/s",
+            limit=raw_rate,
+            limit_label="httpx+json+sqlite3.executemany",
+            target=">= 30,000 rec/s",
+            ok=rate >= 30_000 and sync["status"] == "success",
+            note=f"{sync['full_s']:.1f} s vs raw {raw['seconds']:.1f} s",
+        ),
+        Row(
+            entry,
+            "incremental re-sync, 1% changed",
+            sync["inc_s"],
+            "s",
+            limit=sync["full_s"],
+            limit_label="full sync",
+            target="<= 5% of full",
+            ok=share <= 0.05 and sync["inc_status"] == "success",
+            note=f"{share:.1%} of full; changes {sync['changed'].get('changes')}",
+        ),
+        Row(
+            entry,
+            "peak memory of the syncing process",
+            sync["peak_mb"],
+            "MB",
+            target="<= 400 MB",
+            ok=sync["peak_mb"] <= 400,
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    kind, url, workdir = sys.argv[1:4]
+    out = measure_sync(url, workdir) if kind == "sync" else measure_raw(url, workdir)
+    print(json.dumps(out, ensure_ascii=False))
