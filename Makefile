@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/schoolgate --log-format console demo
+	$(BIN)/schoolgate --log-format console --log-level error demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(PACKAGES) tests
