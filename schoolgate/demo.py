@@ -147,7 +147,9 @@ def local_marks(store: Store, school_id: str, n: int = 3) -> list[Mark]:
 def run(
     directory: Path, *, size: str = "tiny", seed: int = 7, console: Console | None = None
 ) -> int:
-    console = console or Console()
+    from schoolgate.cli._common import console as shared_console
+
+    console = console or shared_console
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)

@@ -12,8 +12,15 @@ from rich.console import Console
 from schoolgate.config import GatewayConfig, load_config
 from schoolgate.errors import GatewayError
 
-console = Console()
-err_console = Console(stderr=True)
+
+def _console(stderr: bool = False) -> Console:
+    probe = Console(stderr=stderr)
+    # piped output (CI logs, `make demo | tee`) gets room for the wide tables
+    return probe if probe.is_terminal else Console(stderr=stderr, width=160)
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 DEFAULT_CONFIG = Path("schoolgate.toml")
 
