@@ -133,7 +133,7 @@ def local_marks(store: Store, school_id: str, n: int = 3) -> list[Mark]:
                         school_id=school_id,
                         pupil_id=pupil.id,
                         lesson_id=lesson.id,
-                        value=("5", "4", "4/5")[len(out) % 3],  # type: ignore[arg-type]
+                        value=("5", "4", "4/5")[len(out) % 3],
                         work_type="Ответ на уроке",
                         created_at=dt.datetime.combine(lesson.date, dt.time(9), tzinfo=dt.UTC),
                     )
