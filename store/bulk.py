@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, DateTime, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
+
+from store.types import UTCDateTime, fast_json
 
 Processor = Callable[[Any], Any]
 
@@ -33,40 +36,65 @@ class BulkStatement:
         if names is not None and set(names) != set(columns):
             raise ValueError(f"compiled parameters {names} differ from the columns {columns}")
         self.order: tuple[str, ...] | None = tuple(names) if names is not None else None
+        #: timestamp columns: one value (the time of the write) is usually shared by every row
+        self.shared = {n for n in columns if isinstance(table.c[n].type, DateTime | UTCDateTime)}
         self.processors: dict[str, Processor | None] = {
-            name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in columns
+            name: _processor(table.c[name].type, dialect) for name in columns
         }
 
-    def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        if not rows:
-            return
+        #: row dicts → the driver's parameters (tuples or dicts, as the paramstyle wants)
+        self.params = self._compile_params()
+
+    def _compile_params(self) -> Callable[[Sequence[dict[str, Any]]], list[Any]]:
+        """A function made for this statement: row dicts → driver parameters, in one pass."""
+        env: dict[str, Any] = {"_memo": _memo}
+        parts = []
+        fresh = []  # memos live for one call, so a later call never sees a stale result
+        for i, name in enumerate(self.order or self.columns):
+            proc = self.processors[name]
+            if proc is None:
+                parts.append((name, f"r[{name!r}]"))
+            elif name not in self.shared:
+                env[f"_p{i}"] = proc
+                parts.append((name, f"(None if (v{i} := r[{name!r}]) is None else _p{i}(v{i}))"))
+            else:
+                env[f"_r{i}"] = proc
+                fresh.append(f"    _p{i} = _memo(_r{i})\n")
+                parts.append((name, f"(None if (v{i} := r[{name!r}]) is None else _p{i}(v{i}))"))
         if self.order is not None:
-            params: list[Any] = [[row[n] for n in self.order] for row in rows]
-            for i, name in enumerate(self.order):
-                proc = self.processors[name]
-                if proc is not None:
-                    last_in: Any = None
-                    last_out: Any = None
-                    for p in params:
-                        v = p[i]
-                        if v is None:
-                            continue
-                        if v is not last_in:  # a value shared by many rows is processed once
-                            last_in, last_out = v, proc(v)
-                        p[i] = last_out
-            conn.exec_driver_sql(self.sql, [tuple(p) for p in params])
+            body = "(" + ", ".join(expr for _, expr in parts) + ",)"
         else:
-            procs = [(n, p) for n, p in self.processors.items() if p is not None]
-            out = []
-            for row in rows:
-                d = {n: row[n] for n in self.columns}
-                for n, p in procs:
-                    v = d[n]
-                    if v is not None:
-                        d[n] = p(v)
-                out.append(d)
-            conn.exec_driver_sql(self.sql, out)
+            body = "{" + ", ".join(f"{name!r}: {expr}" for name, expr in parts) + "}"
+        source = "def params(rows):\n" + "".join(fresh) + f"    return [{body} for r in rows]"
+        exec(source, env)  # built from our own column names only
+        fn: Callable[[Sequence[dict[str, Any]]], list[Any]] = env["params"]
+        return fn
+
+    def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            conn.exec_driver_sql(self.sql, self.params(rows))
+
+
+def _processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor | None:
+    """The column type's bind processor; JSON on SQLite through :func:`fast_json`."""
+    impl = type_.dialect_impl(dialect)
+    if dialect.name == "sqlite" and isinstance(impl, JSON):
+        return fast_json
+    return impl.bind_processor(dialect)
+
+
+def _memo(proc: Processor) -> Processor:
+    """``proc`` that reuses its last result for the same object (one timestamp, many rows)."""
+    last: list[Any] = [object(), None]
+
+    def process(value: Any) -> Any:
+        if value is last[0]:
+            return last[1]
+        out = proc(value)
+        last[0], last[1] = value, out
+        return out
+
+    return process
 
 
 _CACHE: dict[tuple[str, str, str, tuple[str, ...]], BulkStatement] = {}

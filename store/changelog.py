@@ -10,20 +10,25 @@ behind one it already read. SQLite serialises writers by itself.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, String, Table, bindparam, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from store.bulk import bulk
 from store.schema import ChangeRow, ChangeSeqRow
 from store.tables import table
+from store.types import UTCDateTime
 
 _SEQ = table(ChangeSeqRow)
 CHANGES = table(ChangeRow)
+_STAMP = UTCDateTime()
 _COLUMNS = (
-    "position", "school_id", "entity", "record_id", "op", "natural_key", "version", "source", "at"
+    "position", "school_id", "entity", "record_id", "op", "natural_key", "version", "source",
+    "actor", "run_id", "at",
 )  # fmt: skip
 
 
@@ -39,6 +44,8 @@ class Change:
     natural_key: dict[str, Any] | None
     version: int
     source: str
+    actor: str
+    run_id: int | None
     at: dt.datetime
 
 
@@ -57,6 +64,63 @@ def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     for i, row in enumerate(rows):
         row["position"] = first + i
     bulk(conn, "insert", CHANGES, _COLUMNS, lambda: insert(CHANGES)).execute(conn, rows)
+
+
+_WRITTEN_SQLITE = """
+INSERT INTO change_log (position, school_id, entity, record_id, op, natural_key, version, source,
+                        actor, run_id, at)
+SELECT ? + j.key, m.school_id, ?, m.id, CASE WHEN m.version = 1 THEN 'create' ELSE 'update' END,
+       NULL, m.version, ?, ?, ?, ?
+FROM json_each(?) AS j JOIN {table} AS m ON m.id = j.value
+"""
+_WRITTEN_POSTGRES = """
+INSERT INTO change_log (position, school_id, entity, record_id, op, natural_key, version, source,
+                        actor, run_id, at)
+SELECT :first + j.n - 1, m.school_id, :entity, m.id,
+       CASE WHEN m.version = 1 THEN 'create' ELSE 'update' END,
+       NULL, m.version, :source, :actor, :run_id, :at
+FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS j(id, n) JOIN {table} AS m ON m.id = j.id
+"""
+
+
+def append_written(
+    conn: Connection,
+    table: Table,
+    ids: Sequence[str],
+    *,
+    source: str,
+    actor: str,
+    run_id: int | None,
+    at: dt.datetime,
+) -> None:
+    """One change-log row per record of ``table`` just written: ``create`` at version 1, else
+    ``update``; positions in the order of ``ids``. The rows are made by the database from the
+    records' rows, in one statement, rather than sent one by one."""
+    if not ids:
+        return
+    first = allocate(conn, len(ids))
+    name = conn.dialect.identifier_preparer.format_table(table)
+    if conn.dialect.name == "sqlite":
+        stamp = _STAMP.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        assert stamp is not None
+        params = (first, table.name, source, actor, run_id, stamp(at), json.dumps(list(ids)))
+        conn.exec_driver_sql(_WRITTEN_SQLITE.format(table=name), params)
+        return
+    stmt = text(_WRITTEN_POSTGRES.format(table=name)).bindparams(
+        bindparam("at", type_=_STAMP), bindparam("ids", type_=ARRAY(String()))
+    )
+    conn.execute(
+        stmt,
+        {
+            "first": first,
+            "entity": table.name,
+            "source": source,
+            "actor": actor,
+            "run_id": run_id,
+            "at": at,
+            "ids": list(ids),
+        },
+    )
 
 
 def read_changes(

@@ -12,6 +12,7 @@ import datetime as dt
 import enum
 import hashlib
 import json
+import operator
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -55,10 +56,6 @@ def _leaf_types(annotation: Any) -> set[Any]:
     return {annotation}
 
 
-def _optional(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda v: None if v is None else fn(v)
-
-
 def _iso(v: dt.date) -> str:
     return v.isoformat()
 
@@ -87,16 +84,19 @@ def canonical_json(content: Mapping[str, Any]) -> str:
 
 
 def _converters(annotation: Any) -> tuple[Converter, Converter]:
-    """(to a column value, to its JSON form) for a field; ``None`` means as is."""
+    """(to a column value, to its JSON form) for a field; ``None`` means as is.
+
+    Converters are never called with ``None`` (an absent optional value stays ``None``)."""
     leaves = _leaf_types(annotation) - {type(None)}
     if MarkValue in leaves:
-        return _optional(str), _optional(str)
+        return str, str
     if any(isinstance(t, type) and issubclass(t, enum.Enum) for t in leaves):
-        return _optional(lambda v: v.value), _optional(lambda v: v.value)
+        as_value = operator.attrgetter("value")
+        return as_value, as_value
     if tuple in leaves:
-        return _optional(list), _optional(list)
+        return list, list
     if dt.date in leaves:
-        return None, _optional(_iso)
+        return None, _iso
     return None, None
 
 
@@ -139,8 +139,13 @@ class Codec:
         out: dict[str, Any] = {}
         for f, conv in self.to_json.items():
             v = values[f]
-            out[f] = v if conv is None else conv(v)
+            out[f] = v if conv is None or v is None else conv(v)
         return out
+
+    @property
+    def encoder(self) -> Callable[[Record], tuple[dict[str, Any], str]]:
+        """:meth:`encode` without the method call, for loops over many records."""
+        return _ENCODERS[self.entity]
 
     def encode(self, record: Record) -> tuple[dict[str, Any], str]:
         """The row (without ``content_hash``/``version``/``deleted_at``) and the content hash."""
@@ -177,24 +182,35 @@ def _compile_encoder(codec: Codec) -> Callable[[Record], tuple[dict[str, Any], s
     It builds the same JSON text as :func:`canonical_json` of the record's content (field names
     sorted, compact separators, non-ASCII kept), so the hash is the canonical one.
     """
-    env: dict[str, Any] = {"_J": _json_value, "_E": _ESCAPE, "_H": hashlib.blake2b}
+    env: dict[str, Any] = {
+        "_J": _json_value, "_E": _ESCAPE, "_H": hashlib.blake2b, "_I": int.__repr__
+    }  # fmt: skip
     lines = ["def encode(r):", "    v = r.__dict__"]
     row = ['"id": v["id"]', '"school_id": v["school_id"]', '"ext_ids": v["ext_ids"]']
     row += ['"modified_at": v["modified_at"]'] + [f'"{f}": v["{f}"]' for f in codec.extra_fields]
     parts: list[str] = []
     for i, f in enumerate(codec.content_fields):
-        annotation = codec.model.model_fields[f].annotation
-        plain_str = annotation is str or _leaf_types(annotation) == {str}
+        leaves = _leaf_types(codec.model.model_fields[f].annotation)
+        optional = type(None) in leaves
+        guard = f"None if x{i} is None else " if optional else ""
         lines.append(f'    x{i} = v["{f}"]')
         db, js = codec.to_db[f], codec.to_json[f]
         if db is js is None:
             lines.append(f"    j{i} = x{i}")
+        elif db is js:  # one conversion serves both
+            env[f"_db{i}"] = db
+            lines.append(f"    x{i} = j{i} = {guard}_db{i}(x{i})")
         else:
             env[f"_db{i}"], env[f"_js{i}"] = db, js
-            lines.append(f"    j{i} = None if x{i} is None else _js{i}(x{i})")
+            lines.append(f"    j{i} = {guard}_js{i}(x{i})")
             if db is not None:
-                lines.append(f"    x{i} = None if x{i} is None else _db{i}(x{i})")
-        lines.append(f"    s{i} = _E(j{i})" if plain_str else f"    s{i} = _J(j{i})")
+                lines.append(f"    x{i} = {guard}_db{i}(x{i})")
+        if leaves == {str} or (js is str and not optional):
+            lines.append(f"    s{i} = _E(j{i})")  # always a str here
+        elif leaves == {int}:
+            lines.append(f"    s{i} = _I(j{i})")
+        else:
+            lines.append(f"    s{i} = _J(j{i})")
         row.append(f'"{f}": x{i}')
         parts.append(f"'{'{' if i == 0 else ','}\"{f}\":' + s{i}")
     payload = " + ".join(parts) + " + '}'" if parts else "'{}'"

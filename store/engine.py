@@ -21,6 +21,15 @@ from store.runs import RunsRepo
 from store.sync_state import MatchRepo, OutboxBulkRepo, SyncStateRepo
 
 BUSY_TIMEOUT_MS = 30_000
+#: every SQLite connection: WAL, commits without fsync (WAL keeps them atomic), a 64 MB page cache
+SQLITE_PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    f"busy_timeout={BUSY_TIMEOUT_MS}",
+    "foreign_keys=OFF",
+    "cache_size=-65536",
+    "temp_store=MEMORY",
+)
 
 
 class Tx(
@@ -44,12 +53,8 @@ def _sqlite_setup(engine: Engine) -> None:
     def _connect(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA foreign_keys=OFF")
-        cur.execute("PRAGMA cache_size=-65536")
-        cur.execute("PRAGMA temp_store=MEMORY")
+        for pragma in SQLITE_PRAGMAS:
+            cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
     @event.listens_for(engine, "begin")

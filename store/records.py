@@ -1,12 +1,17 @@
 """Canonical records in the store: bulk upsert with audit and change log, soft delete, reads.
 
-Audit rows (see :mod:`store.schema`) are kept compact:
+Every applied change gets one change-log row (position, op, version, source, actor, run, time;
+a ``delete`` — a feed tombstone — also carries the record's natural key, see
+:data:`store.codec.NATURAL_KEYS`). The history is kept compact:
 
-* **create** — ``old`` and ``new`` are both null: the record's row holds the content until its
-  next change, whose audit row carries it as ``old``;
-* **update** — ``old``/``new`` hold only the content fields that changed (an undelete also shows
-  ``deleted_at`` going from its timestamp to null);
-* **delete** — ``old`` is the whole content, ``new`` is null (the row stays, soft-deleted).
+* **create** — its change-log row is its audit record (which system or user, which run, when);
+  no audit row is written: the record's row holds the created content until the next change,
+  whose audit row carries it as ``old``. (A million new marks thus cost a million change-log
+  rows, not two million history rows.)
+* **update** — one audit row; ``old``/``new`` hold only the content fields that changed (an
+  undelete also shows ``deleted_at`` going from its timestamp to null);
+* **delete** — one audit row; ``old`` is the whole content, ``new`` is null (the row stays,
+  soft-deleted).
 
 Walking the audit rows backwards from the current row therefore rebuilds every version.
 An unchanged record (same content hash, not deleted) writes nothing at all; a change in
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -138,27 +144,20 @@ class RecordsRepo:
         now: dt.datetime,
     ) -> tuple[int, int, int, list[str]]:
         table = table_of(codec.entity)
-        encoded = [codec.encode(r) for r in chunk]
-        c = table.c
-        existing = {
-            row[0]: row
-            for row in self.conn.execute(
-                select(c.id, c.content_hash, c.version, c.deleted_at).where(
-                    c.id.in_([row["id"] for row, _ in encoded])
-                )
-            )
-        }
+        encode = codec.encoder
+        encoded = [encode(r) for r in chunk]
+        existing = self._states(table, [row["id"] for row, _ in encoded])
         writes: list[dict[str, Any]] = []
         updates: dict[str, Any] = {}  # id → its stored deleted_at
         for row, digest in encoded:
             old = existing.get(row["id"])
             if old is None:
                 row["version"] = 1
-            elif old[1] == digest and old[3] is None:
+            elif old[0] == digest and old[2] is None:
                 continue
             else:
-                row["version"] = old[2] + 1
-                updates[row["id"]] = old[3]
+                row["version"] = old[1] + 1
+                updates[row["id"]] = old[2]
             row["content_hash"] = digest
             row["deleted_at"] = None
             writes.append(row)
@@ -175,42 +174,33 @@ class RecordsRepo:
         ).execute(self.conn, writes)
 
         entity = codec.entity.value
-        changes: list[dict[str, Any]] = []
+        changelog.append_written(
+            self.conn,
+            table,
+            [row["id"] for row in writes],
+            source=source,
+            actor=actor,
+            run_id=run_id,
+            at=now,
+        )
         audits: list[dict[str, Any]] = []
-        key_fields = codec.natural_key
-        for row in writes:
+        for row in writes if updates else ():
             rid = row["id"]
-            is_update = rid in updates
-            op = "update" if is_update else "create"
-            key = {f: _iso(row[f]) for f in key_fields} if key_fields else None
-            changes.append(
-                {
-                    "school_id": row["school_id"],
-                    "entity": entity,
-                    "record_id": rid,
-                    "op": op,
-                    "natural_key": key,
-                    "version": row["version"],
-                    "source": source,
-                    "at": now,
-                }
-            )
-            old_doc: dict[str, Any] | None = None
-            new_doc: dict[str, Any] | None = None
-            if is_update:
-                before = codec.row_content(old_rows[rid])
-                after = codec.row_content(row)
-                old_doc = {f: before[f] for f in after if before[f] != after[f]}
-                new_doc = {f: after[f] for f in old_doc}
-                if updates[rid] is not None:
-                    old_doc["deleted_at"] = updates[rid].isoformat()
-                    new_doc["deleted_at"] = None
+            if rid not in updates:
+                continue
+            before = codec.row_content(old_rows[rid])
+            after = codec.row_content(row)
+            old_doc = {f: before[f] for f in after if before[f] != after[f]}
+            new_doc: dict[str, Any] = {f: after[f] for f in old_doc}
+            if updates[rid] is not None:
+                old_doc["deleted_at"] = _iso(updates[rid])
+                new_doc["deleted_at"] = None
             audits.append(
                 {
                     "school_id": row["school_id"],
                     "entity": entity,
                     "record_id": rid,
-                    "op": op,
+                    "op": "update",
                     "old": old_doc,
                     "new": new_doc,
                     "source": source,
@@ -219,7 +209,6 @@ class RecordsRepo:
                     "run_id": run_id,
                 }
             )
-        changelog.append(self.conn, changes)
         _insert_audit(self.conn, audits)
         n_updates = len(updates)
         return (
@@ -228,6 +217,24 @@ class RecordsRepo:
             len(chunk) - len(writes),
             [w["id"] for w in writes],
         )
+
+    def _states(self, table: Table, ids: Sequence[str]) -> dict[str, tuple[str, int, Any]]:
+        """``id → (content_hash, version, deleted_at)`` of stored rows: one SELECT.
+
+        On SQLite the ids travel as one JSON array (``json_each``) rather than thousands of
+        bound parameters; ``deleted_at`` then comes back as its stored text, which is all a
+        caller needs (whether it is set, and its value for the audit)."""
+        if self.conn.dialect.name == "sqlite":
+            name = self.conn.dialect.identifier_preparer.format_table(table)
+            sql = (
+                f"SELECT m.id, m.content_hash, m.version, m.deleted_at FROM json_each(?) AS j "
+                f"JOIN {name} AS m ON m.id = j.value"
+            )
+            found = self.conn.exec_driver_sql(sql, (json.dumps(list(ids)),))
+            return {rid: (h, v, d) for rid, h, v, d in found}
+        c = table.c
+        stmt = select(c.id, c.content_hash, c.version, c.deleted_at).where(c.id.in_(ids))
+        return {rid: (h, v, d) for rid, h, v, d in self.conn.execute(stmt)}
 
     def _rows(
         self, table: Table, ids: Sequence[str], *, live_only: bool = False
@@ -276,6 +283,8 @@ class RecordsRepo:
                     "natural_key": codec.key_of(content),
                     "version": row["version"] + 1,
                     "source": source,
+                    "actor": actor,
+                    "run_id": run_id,
                     "at": now,
                 }
             )
@@ -386,7 +395,7 @@ class RecordsRepo:
         return changelog.read_changes(self.conn, after, limit, school_id)
 
     def history(self, entity: Entity, record_id: str) -> list[dict[str, Any]]:
-        """The record's audit rows, oldest first."""
+        """The record's audit rows (its updates and deletes), oldest first."""
         stmt = (
             select(AUDIT)
             .where(AUDIT.c.entity == entity.value, AUDIT.c.record_id == record_id)

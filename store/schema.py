@@ -67,13 +67,19 @@ class ChangeRow(Base):
     natural_key: Mapped[dict[str, Any] | None]
     version: Mapped[int]
     source: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[dt.datetime]
 
     __table_args__ = (Index(None, "school_id", "position"),)
 
 
 class AuditRow(Base):
-    """History of every applied change: old → new, by which system or user, when."""
+    """History of every update and delete: old → new, by which system or user, when.
+
+    A creation's record is its ``change_log`` row (op ``create``, source, actor, run, time); the
+    created content is the record row itself until the next change, whose audit row holds it.
+    """
 
     __tablename__ = "audit"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

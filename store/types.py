@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, DateTime
@@ -32,7 +34,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
                 raise ValueError("naive datetime given to a UTC column")
             if value.tzinfo is not dt.UTC:
                 value = value.astimezone(dt.UTC)
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            return value.isoformat(" ", "microseconds")[:26]  # without "+00:00"
 
         return process
 
@@ -52,6 +54,21 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if stamp.tzinfo is None:
             return stamp.replace(tzinfo=dt.UTC)
         return stamp.astimezone(dt.UTC)
+
+
+_ESCAPE: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+
+def fast_json(value: Any) -> str:
+    """``json.dumps(value)``, quick for the flat ``{str: str}`` maps (ext ids, natural keys)."""
+    if type(value) is dict:
+        parts = []
+        for k, v in value.items():
+            if type(k) is not str or (type(v) is not str and v is not None):
+                return json.dumps(value)
+            parts.append(_ESCAPE(k) + ": " + ("null" if v is None else _ESCAPE(v)))
+        return "{" + ", ".join(parts) + "}"
+    return json.dumps(value)
 
 
 def utcnow() -> dt.datetime:

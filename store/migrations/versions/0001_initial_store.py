@@ -67,6 +67,8 @@ def upgrade() -> None:
     sa.Column('natural_key', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('run_id', sa.BigInteger(), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('position', name=op.f('pk_change_log'))
     )
