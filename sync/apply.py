@@ -9,6 +9,7 @@ loops between systems.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,8 +59,13 @@ def apply_decisions(
     tx.agree(ctx.system, entity, changed_agreements)
 
     findings: list[dict[str, Any]] = []
+    recorded = _recorded(tx, ctx, entity, decisions)
     for d in decisions:
         for f in d.findings:
+            if not d.applies and _key(d.record_id, f.kind, f.field, d.incoming, d.current) in (
+                recorded
+            ):
+                continue  # the same edits read again: already on the conflict queue
             status = "noted"
             if d.op is Op.CONFLICT:
                 status = "open"
@@ -126,3 +132,41 @@ _OUTCOME = {
 
 def _content(rec: Record | None) -> dict[str, Any] | None:
     return None if rec is None else rec.content()
+
+
+_Key = tuple[str, str, str | None, str, str]
+
+
+def _key(
+    record_id: str,
+    kind: str,
+    field: str | None,
+    incoming: Record | dict[str, Any] | None,
+    current: Record | dict[str, Any] | None,
+) -> _Key:
+    def canon(value: Record | dict[str, Any] | None) -> str:
+        content = value.content() if isinstance(value, Record) else value
+        return json.dumps(content, sort_keys=True, ensure_ascii=False)
+
+    return (record_id, kind, field, canon(incoming), canon(current))
+
+
+def _recorded(
+    tx: Tx, ctx: ApplyContext, entity: Entity, decisions: Sequence[Decision]
+) -> set[_Key]:
+    """Findings already on the conflict queue for decisions that apply nothing.
+
+    A held conflict, a conflict the local side won (its edit still waits in the outbox) and a
+    rejected record are decided again each time the system sends the same version — the next
+    incremental read's overlap, a full read. The same record, kind and versions (incoming and
+    current) are one finding: recorded once, whatever became of it since.
+    """
+    ids = sorted({d.record_id for d in decisions if d.findings and not d.applies})
+    out: set[_Key] = set()
+    for rid in ids:
+        for c in tx.conflicts_list(
+            school_id=ctx.school_id, status=None, entity=entity.value, record_id=rid
+        ):
+            if c.system == ctx.system:
+                out.add(_key(c.record_id, c.kind, c.field, c.incoming, c.current))
+    return out
