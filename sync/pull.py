@@ -14,6 +14,7 @@ in its scope and the snapshot lacks — unless a record of that scope was reject
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -41,6 +42,7 @@ from sync.crash import crashpoint
 from sync.holds import HoldReason, pupil_hold
 from sync.mappers import Mapper, refresh_mapper
 from sync.plan import Decision, Planner, Stored, needs_base
+from sync.prefetch import prefetch
 from sync.resolver import IdentityResolver
 from sync.rules import Deadlines
 
@@ -240,7 +242,11 @@ class Puller:
     def _pull_entity(self, entity: Entity) -> None:
         """Pages go in units of about ``chunk_size`` records: one transaction (and one
         checkpoint) per unit keeps commits few without holding much in memory."""
-        pages = iter(self._pages(entity))
+        pages = prefetch(self._pages(entity))
+        with contextlib.closing(pages):
+            self._units_of(pages)
+
+    def _units_of(self, pages: Iterator[Page]) -> None:
         exhausted = False
         while not exhausted:
             with self._unit() as unit:
@@ -255,7 +261,10 @@ class Puller:
 
     def _pull_bundle(self, enabled: set[Entity]) -> None:
         state = None if self.options.full else self._checkpoint(BUNDLE_KEY)
-        pages = iter(self.connector.pull(None, state))
+        with contextlib.closing(prefetch(iter(self.connector.pull(None, state)))) as pages:
+            self._bundle_units(pages, enabled)
+
+    def _bundle_units(self, pages: Iterator[Page], enabled: set[Entity]) -> None:
         exhausted = False
         while not exhausted:
             with self._unit() as unit:
