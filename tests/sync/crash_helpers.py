@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from fixtures.school import SchoolData
@@ -27,7 +28,9 @@ from schoolgate.config import GatewayConfig, parse_config
 from schoolgate.errors import RecordError
 from store import Store
 from store.identity import IDENTITY
+from sync import jobs
 from sync.journal import Journal
+from sync.pull import PullOptions
 from tests.sync.worlds import SECRETS, World, generated_vs_store, system_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,9 +61,12 @@ def toml_dumps(doc: dict[str, Any]) -> str:
     return "".join(f"{json.dumps(k)} = {toml_value(v)}\n" for k, v in doc.items())
 
 
-def config_doc(store_url: str, school: SchoolData, systems: dict[str, Any]) -> dict[str, Any]:
+def config_doc(
+    store_url: str, school: SchoolData, systems: dict[str, Any], sync: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "store": {"url": store_url},
+        "sync": sync,
         "schools": [
             {
                 "id": school.school.id,
@@ -155,12 +161,14 @@ def _make_world(
     remote: str,
     opts: Any,
     seed_db: Path | None,
+    chunk_size: int | None,
 ) -> CrashWorld:
     db = tmp / "store.db"
     if seed_db is not None:
         copy_database(seed_db, db)
     store_url = f"sqlite:///{db}"
-    doc = config_doc(store_url, school, {system: system_table(system, url, remote, BOTH, opts)})
+    systems = {system: system_table(system, url, remote, BOTH, opts)}
+    doc = config_doc(store_url, school, systems, {"chunk_size": chunk_size} if chunk_size else {})
     path = tmp / "schoolgate.toml"
     path.write_text(toml_dumps(doc), encoding="utf-8")
     config: GatewayConfig = parse_config(doc)
@@ -185,13 +193,16 @@ def es2_world(
     seed_db: Path | None = None,
     *,
     clock: Any = None,
+    chunk_size: int | None = None,
     **options: Any,
 ) -> Iterator[CrashWorld]:
     from fixtures.es2 import Simulator
 
     sim = Simulator(school, clock=clock)
     with serve_in_thread(sim.app) as url:
-        yield _make_world(school, tmp, "es2", sim, url, str(sim.school_id), options, seed_db)
+        yield _make_world(
+            school, tmp, "es2", sim, url, str(sim.school_id), options, seed_db, chunk_size
+        )
 
 
 @contextlib.contextmanager
@@ -202,17 +213,37 @@ def asiou_world(
 
     sim = Simulator(school, delay=0.0)
     with serve_in_thread(sim.app) as url:
-        yield _make_world(school, tmp, "asiou", sim, url, sim.state.code, options, seed_db)
+        yield _make_world(school, tmp, "asiou", sim, url, sim.state.code, options, seed_db, None)
 
 
-def pulled_database(school: SchoolData, system: str, tmp: Path) -> Path:
-    """A store holding one complete pull of ``school`` from ``system`` (a copy per test saves
-    each push test its first pull: the simulators serve the same ids for the same school)."""
+@dataclass(frozen=True)
+class Seed:
+    """A store holding one complete pull (a copy per test saves each test its first pull: the
+    simulators serve the same ids for the same school), and how often that pull passed each
+    crash point."""
+
+    database: Path
+    passes: Counter[str]
+
+
+def pulled_database(school: SchoolData, system: str, tmp: Path, **options: Any) -> Seed:
+    """Pull in this process, counting the crash points passed on the way."""
+    import sync.pull as pull_module
+
     make = es2_world if system == "es2" else asiou_world
-    with make(school, tmp) as world:
-        world.cli.ok(system, "pull")
+    passes: Counter[str] = Counter()
+    with make(school, tmp, **options) as world, pytest.MonkeyPatch.context() as mp:
+        for key, value in SECRETS.items():
+            mp.setenv(key, value)
+        mp.setattr(pull_module, "crashpoint", lambda name: passes.update([name]))
+        job = jobs.open_job(world.store, world.config.schools[0], system)
+        try:
+            report = jobs.pull(world.store, world.config, job, PullOptions())
+        finally:
+            job.close()
+        assert report.status == "success", report.error
         world.store.close()
-        return world.database()
+        return Seed(world.database(), passes)
 
 
 # -- what must hold after a crash and a re-run -----------------------------------------------
@@ -263,7 +294,9 @@ def assert_one_create_per_record(world: World) -> None:
 
 
 # -- local journal edits ---------------------------------------------------------------------
-def write_local_marks(world: World, new: int, changed: int) -> tuple[list[Mark], list[Mark]]:
+def write_local_marks(
+    world: World, new: int, changed: int, prefix: str = "local-"
+) -> tuple[list[Mark], list[Mark]]:
     """Through :class:`Journal`: ``new`` marks on (pupil, lesson) pairs that have none and
     ``changed`` marks with another value; one write per record, skipping what a rule refuses
     (a closed period, grade 1) — the journal raises for those and stores nothing."""
@@ -289,7 +322,7 @@ def write_local_marks(world: World, new: int, changed: int) -> tuple[list[Mark],
                 continue
             mark = template.model_copy(
                 update={
-                    "id": f"local-{len(made) + 1}",
+                    "id": f"{prefix}{len(made) + 1}",
                     "lesson_id": lesson.id,
                     "value": MarkValue.parse("5"),
                     "modified_at": None,

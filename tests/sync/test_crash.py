@@ -3,14 +3,17 @@ run again — the store ends equal to the source, with no duplicate and no lost 
 simulator, which runs in this process).
 
 The sync runs in a subprocess with ``SCHOOLGATE_CRASHPOINT=name:n`` (see :mod:`sync.crash`); a
-point the run never reaches fails the test. Positions are chosen so crashes fall mid-run: for the
-tiny school with 100 items a page, an ES2 pull passes 66 pages in 62 units (the roster's five
-pages are one unit; then subgroups, 12 lesson pages, 36 mark pages, final marks, attendance).
+point the run never reaches fails the test. Positions fall mid-run: with 100 items a page and
+units of 100 records the tiny school's ES2 pull passes ~66 pages in ~60 units (the roster's five
+pages are one unit; then subgroups, lesson windows, marks, final marks, attendance). Early points
+are fixed; later ones are fractions of the passes counted by an in-process pull of the same world.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
+import signal
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from fixtures.school import SchoolData
 from mapping.model import PULL_ORDER, Entity, Mark
 from tests.sync.crash_helpers import (
     CrashWorld,
+    Seed,
     asiou_world,
     assert_no_duplicates,
     assert_one_create_per_record,
@@ -34,20 +38,31 @@ from tests.sync.crash_helpers import (
     write_local_marks,
 )
 
+pytestmark = pytest.mark.slow  # subprocess runs: a few seconds each
 SOAK = pytest.mark.soak
-#: (crash point, whether every unit is committed when it fires)
+PAGED: dict[str, Any] = {"page_size": 100, "chunk_size": 100}
+#: (crash point, its pass: a number, or a fraction of the passes a whole pull makes)
 PULL_POINTS = [
-    pytest.param("pull.mapped:3", False, id="mapped:3"),  # inside the roster unit
-    pytest.param("pull.page_applied:5", False, id="page_applied:5", marks=SOAK),
-    pytest.param("pull.before_commit:1", False, id="before_commit:1", marks=SOAK),
-    pytest.param("pull.after_commit:1", False, id="after_commit:1"),  # the roster alone
-    pytest.param("pull.page_applied:12", False, id="page_applied:12"),  # among lesson windows
-    pytest.param("pull.before_commit:30", False, id="before_commit:30"),  # among the marks
-    pytest.param("pull.after_commit:30", False, id="after_commit:30", marks=SOAK),
-    pytest.param("pull.mapped:58", False, id="mapped:58", marks=SOAK),  # final marks
-    # every unit committed, the run not finished
-    pytest.param("pull.after_commit:62", True, id="after_commit:62"),
+    pytest.param("pull.mapped", 3, id="mapped:3"),  # inside the roster unit
+    pytest.param("pull.page_applied", 5, id="page_applied:5", marks=SOAK),
+    pytest.param("pull.before_commit", 1, id="before_commit:1", marks=SOAK),
+    pytest.param("pull.after_commit", 1, id="after_commit:1", marks=SOAK),  # the roster only
+    pytest.param("pull.page_applied", 12, id="page_applied:12"),  # among the lesson windows
+    pytest.param("pull.before_commit", 0.5, id="before_commit:half"),  # among the marks
+    pytest.param("pull.after_commit", 0.5, id="after_commit:half", marks=SOAK),
+    pytest.param("pull.mapped", 0.9, id="mapped:0.9", marks=SOAK),
+    pytest.param("pull.after_commit", 1.0, id="after_commit:last"),  # run not finished
 ]
+
+
+@pytest.fixture(scope="module")
+def es2_pulled(tiny_school: SchoolData, tmp_path_factory: pytest.TempPathFactory) -> Seed:
+    return pulled_database(tiny_school, "es2", tmp_path_factory.mktemp("es2_pulled"), **PAGED)
+
+
+@pytest.fixture(scope="module")
+def asiou_pulled(tiny_school: SchoolData, tmp_path_factory: pytest.TempPathFactory) -> Seed:
+    return pulled_database(tiny_school, "asiou", tmp_path_factory.mktemp("asiou_pulled"))
 
 
 def _store_total(world: CrashWorld) -> int:
@@ -55,17 +70,21 @@ def _store_total(world: CrashWorld) -> int:
         return sum(tx.count(e, school_id=world.school.school.id) for e in PULL_ORDER)
 
 
-@pytest.mark.parametrize(("point", "last"), PULL_POINTS)
+@pytest.mark.parametrize(("name", "at"), PULL_POINTS)
 def test_a_killed_full_pull_run_again_ends_equal_to_the_source(
-    point: str, last: bool, tiny_school: SchoolData, tmp_path: Path
+    name: str, at: float, tiny_school: SchoolData, tmp_path: Path, es2_pulled: Seed
 ) -> None:
+    total = es2_pulled.passes[name]
+    nth = at if isinstance(at, int) else max(1, round(at * total))
+    assert 1 <= nth <= total, (name, nth, total)
     source = sum(len(tiny_school.records(e)) for e in PULL_ORDER)
-    with es2_world(tiny_school, tmp_path, page_size=100) as world:
-        world.cli.crash("es2", "pull", point)
+    with es2_world(tiny_school, tmp_path, **PAGED) as world:
+        world.cli.crash("es2", "pull", f"{name}:{nth}")
         held = _store_total(world)
-        assert held == source if last else held < source  # killed mid-run
-        if point.startswith("pull.after_commit"):
-            assert held > 0  # … and what was committed stayed
+        if name == "pull.after_commit":
+            assert held > 0  # what was committed stayed
+        if nth < total or name != "pull.after_commit":
+            assert held < source  # killed mid-run
         world.cli.ok("es2", "pull")
         assert_store_equals_source(world, "es2")
         assert_no_duplicates(world, "es2")
@@ -79,19 +98,9 @@ INCREMENTAL_POINTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def es2_pulled(tiny_school: SchoolData, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pulled_database(tiny_school, "es2", tmp_path_factory.mktemp("es2_pulled"))
-
-
-@pytest.fixture(scope="module")
-def asiou_pulled(tiny_school: SchoolData, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pulled_database(tiny_school, "asiou", tmp_path_factory.mktemp("asiou_pulled"))
-
-
 @pytest.mark.parametrize("point", INCREMENTAL_POINTS)
 def test_a_killed_incremental_pull_run_again_brings_every_change(
-    point: str, tiny_school: SchoolData, tmp_path: Path, es2_pulled: Path
+    point: str, tiny_school: SchoolData, tmp_path: Path, es2_pulled: Seed
 ) -> None:
     changed, changeset = mutate(tiny_school, 5, changes=60)
     assert sum(len(changeset.ids(e, "create")) for e in PULL_ORDER) > 0
@@ -99,7 +108,12 @@ def test_a_killed_incremental_pull_run_again_brings_every_change(
     # changes is truly incremental: only what changed since comes back
     clock = SimClock(dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
     with es2_world(
-        tiny_school, tmp_path, es2_pulled, clock=clock, page_size=10, lesson_recent_days=400
+        tiny_school,
+        tmp_path,
+        es2_pulled.database,
+        clock=clock,
+        page_size=10,
+        lesson_recent_days=400,
     ) as world:
         world.sim.clock.advance(hours=25)
         world.sim.sync_to(changed)
@@ -128,11 +142,39 @@ def _es2_marks(world: CrashWorld) -> dict[int, dict[str, Any]]:
     return {i: it for i, it in col.items.items() if not it.get("deleted")}
 
 
+def assert_es2_holds_each_push_once(
+    world: CrashWorld, before: int, new: list[Mark], edited: list[Mark]
+) -> None:
+    """Every local mark is on the simulator exactly once, linked, with the store's value."""
+    statuses = outbox_statuses(world)
+    assert statuses.keys() <= {"accepted", "duplicate"}, statuses
+    held = _es2_marks(world)
+    assert len(held) == before + len(new)  # no lost push, no second copy
+    pupils = ext_of(world, "es2", Entity.PUPILS, [m.pupil_id for m in new])
+    lessons = ext_of(world, "es2", Entity.LESSONS, [m.lesson_id for m in new])
+    marks_ext = ext_of(world, "es2", Entity.MARKS, [m.id for m in (*new, *edited)])
+    local = world.records(Entity.MARKS)
+    for mark in new:
+        on_sim = [
+            i
+            for i, it in held.items()
+            if it["pupil_id"] == int(pupils[mark.pupil_id])
+            and it["lesson_id"] == int(lessons[mark.lesson_id])
+        ]
+        assert on_sim == [int(marks_ext[mark.id])], mark.id  # exactly once, and linked
+    for mark in (*new, *edited):
+        stored = local[mark.id]
+        assert isinstance(stored, Mark)
+        assert held[int(marks_ext[mark.id])]["value"] == str(stored.value), mark.id
+    assert_no_duplicates(world, "es2", {Entity.MARKS: len(new)})
+    assert_one_create_per_record(world)
+
+
 @pytest.mark.parametrize("point", ES2_PUSH_POINTS)
 def test_a_killed_push_to_es2_run_again_loses_and_doubles_nothing(
-    point: str, tiny_school: SchoolData, tmp_path: Path, es2_pulled: Path
+    point: str, tiny_school: SchoolData, tmp_path: Path, es2_pulled: Seed
 ) -> None:
-    with es2_world(tiny_school, tmp_path, es2_pulled, push_batch_size=2) as world:
+    with es2_world(tiny_school, tmp_path, es2_pulled.database, push_batch_size=2) as world:
         before = len(_es2_marks(world))
         new, edited = write_local_marks(world, NEW, EDITED)
         assert outbox_statuses(world) == Counter(pending=NEW + EDITED)
@@ -140,30 +182,11 @@ def test_a_killed_push_to_es2_run_again_loses_and_doubles_nothing(
         world.cli.crash("es2", "push", point)
         world.cli.ok("es2")  # what an operator runs: pull, then push
 
-        assert outbox_statuses(world).keys() <= {"accepted", "duplicate"}
         assert outbox_statuses(world).total() == NEW + EDITED
-        held = _es2_marks(world)
-        assert len(held) == before + NEW  # no lost push, no second copy
-        pupils = ext_of(world, "es2", Entity.PUPILS, [m.pupil_id for m in new])
-        lessons = ext_of(world, "es2", Entity.LESSONS, [m.lesson_id for m in new])
-        marks_ext = ext_of(world, "es2", Entity.MARKS, [m.id for m in (*new, *edited)])
-        for mark in new:
-            on_sim = [
-                i
-                for i, it in held.items()
-                if it["pupil_id"] == int(pupils[mark.pupil_id])
-                and it["lesson_id"] == int(lessons[mark.lesson_id])
-            ]
-            assert on_sim == [int(marks_ext[mark.id])], mark.id  # exactly once, and linked
-            assert held[on_sim[0]]["value"] == str(mark.value)
-        for mark in edited:
-            assert held[int(marks_ext[mark.id])]["value"] == str(mark.value), mark.id
-        assert_no_duplicates(world, "es2", {Entity.MARKS: NEW})
-        assert_one_create_per_record(world)
+        assert_es2_holds_each_push_once(world, before, new, edited)
         local = world.records(Entity.MARKS)
         for mark in (*new, *edited):
-            assert isinstance(local[mark.id], Mark)
-            assert local[mark.id].value == mark.value  # type: ignore[attr-defined]
+            assert local[mark.id].content() == mark.content(), mark.id  # the journal's edit stands
 
 
 # АСИОУ answers a push with a receipt read on the next run: (crash point, pushed once before)
@@ -182,9 +205,9 @@ def _asiou_marks(world: CrashWorld) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize(("point", "warm"), ASIOU_PUSH_POINTS)
 def test_a_killed_push_to_asiou_run_again_loses_and_doubles_nothing(
-    point: str, warm: bool, tiny_school: SchoolData, tmp_path: Path, asiou_pulled: Path
+    point: str, warm: bool, tiny_school: SchoolData, tmp_path: Path, asiou_pulled: Seed
 ) -> None:
-    with asiou_world(tiny_school, tmp_path, asiou_pulled) as world:
+    with asiou_world(tiny_school, tmp_path, asiou_pulled.database) as world:
         before = len(_asiou_marks(world))
         new, edited = write_local_marks(world, NEW, EDITED)
         if warm:
@@ -192,10 +215,11 @@ def test_a_killed_push_to_asiou_run_again_loses_and_doubles_nothing(
             assert outbox_statuses(world) == Counter(sent=NEW + EDITED)
 
         world.cli.crash("asiou", "push", point)
-        for _ in range(3):  # a receipt is read by the run after the one that sent the package
-            world.cli.ok("asiou")
+        world.cli.ok("asiou")  # what an operator runs: pull, then push
+        for _ in range(2):  # a receipt is read by the run after the one that sent the package
             if outbox_statuses(world).keys() <= {"accepted", "duplicate"}:
                 break
+            world.cli.ok("asiou", "push")
         assert outbox_statuses(world).keys() <= {"accepted", "duplicate"}, outbox_statuses(world)
         assert outbox_statuses(world).total() == NEW + EDITED
 
@@ -216,3 +240,50 @@ def test_a_killed_push_to_asiou_run_again_loses_and_doubles_nothing(
             assert held[edited_ext[mark.id]]["Значение"] == str(mark.value), mark.id
         assert_no_duplicates(world, "asiou", {Entity.MARKS: NEW})
         assert_one_create_per_record(world)
+
+
+# -- soak: random kills, run after run -------------------------------------------------------
+PULL_STEPS = ("pull.mapped", "pull.page_applied", "pull.before_commit", "pull.after_commit")
+PUSH_STEPS = ("push.claimed", "push.sent", "push.recorded")
+ROUNDS = 6
+
+
+@SOAK
+@pytest.mark.parametrize("seed", range(3))
+def test_soak_a_pull_killed_again_and_again_ends_equal_to_the_source(
+    seed: int, tiny_school: SchoolData, tmp_path: Path
+) -> None:
+    rng = random.Random(seed)
+    kills = 0
+    with es2_world(tiny_school, tmp_path, page_size=50) as world:
+        for _ in range(ROUNDS):  # each run resumes what the killed one left and is killed too
+            point = f"{rng.choice(PULL_STEPS)}:{rng.randint(1, 40)}"
+            done = world.cli.run("es2", "pull", point)
+            assert done.returncode in (0, -signal.SIGKILL), done.stderr[-2000:]
+            kills += done.returncode == -signal.SIGKILL
+        world.cli.ok("es2", "pull")
+        assert_store_equals_source(world, "es2")
+        assert_no_duplicates(world, "es2")
+        assert_one_create_per_record(world)
+    assert kills >= ROUNDS // 2
+
+
+@SOAK
+@pytest.mark.parametrize("seed", range(2))
+def test_soak_journal_edits_and_syncs_killed_at_random_lose_and_double_nothing(
+    seed: int, tiny_school: SchoolData, tmp_path: Path, es2_pulled: Seed
+) -> None:
+    rng = random.Random(seed)
+    new: list[Mark] = []
+    edited: list[Mark] = []
+    with es2_world(tiny_school, tmp_path, es2_pulled.database, push_batch_size=2) as world:
+        before = len(_es2_marks(world))
+        for n in range(ROUNDS):
+            made, changed = write_local_marks(world, 2, 1, prefix=f"r{n}-")
+            new += made
+            edited += changed
+            point = f"{rng.choice(PULL_STEPS + PUSH_STEPS)}:{rng.randint(1, 3)}"
+            done = world.cli.run("es2", "both", point)
+            assert done.returncode in (0, -signal.SIGKILL), done.stderr[-2000:]
+        world.cli.ok("es2")
+        assert_es2_holds_each_push_once(world, before, new, edited)
