@@ -9,6 +9,17 @@ package. SQLAlchemy stays inside this package: callers use :class:`Store` and it
     with store.begin() as tx:
         counts = tx.upsert(Entity.MARKS, marks, source="es2", run_id=run_id)
         tx.checkpoint_save(school_id, "es2", Entity.MARKS, {"revision": 42})
+
+Choices worth knowing (details in the modules):
+
+- Records are soft-deleted (``deleted_at``) and carry ``version`` (+1 per change) and the
+  canonical ``content_hash``; an unchanged record writes nothing (:mod:`store.records`).
+- Every applied change gets one ``change_log`` row; a delete (feed tombstone) carries the natural
+  key (:data:`NATURAL_KEYS`). Positions are handed out under a one-row counter lock held to
+  commit, so a reader following ``position > cursor`` never misses a change (:mod:`store.changelog`).
+- History: updates and deletes have an ``audit`` row with old → new; a creation is recorded by its
+  change-log row (source, actor, run, time) and its content lives in the record row until the next
+  change, whose audit row keeps it as ``old``.
 """
 
 from store.changelog import Change

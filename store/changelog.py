@@ -49,6 +49,12 @@ class Change:
     at: dt.datetime
 
 
+def lock(conn: Connection) -> None:
+    """Take the position counter's row lock (PostgreSQL) until the transaction ends."""
+    if conn.dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE already serialises writers
+        conn.execute(update(_SEQ).where(_SEQ.c.id == 1).values(last=_SEQ.c.last))
+
+
 def allocate(conn: Connection, n: int) -> int:
     """Reserve ``n`` positions; returns the first. Locks the counter row until commit."""
     stmt = update(_SEQ).where(_SEQ.c.id == 1).values(last=_SEQ.c.last + n).returning(_SEQ.c.last)

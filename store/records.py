@@ -102,6 +102,14 @@ class RecordsRepo:
     """Record operations of a unit of work (mixed into :class:`store.Tx`)."""
 
     conn: Connection
+    _positions_locked: bool = False
+
+    def _lock_positions(self) -> None:
+        """Take the change-log position lock before this unit of work writes any record, so that
+        two writers never wait for each other's record rows while one holds the position lock."""
+        if not self._positions_locked:
+            changelog.lock(self.conn)
+            self._positions_locked = True
 
     def upsert(
         self,
@@ -163,6 +171,7 @@ class RecordsRepo:
             writes.append(row)
         if not writes:
             return 0, 0, len(chunk), []
+        self._lock_positions()
         old_rows = self._rows(table, list(updates)) if updates else {}
         columns = list(writes[0])
         bulk(
@@ -261,6 +270,7 @@ class RecordsRepo:
         """Soft-delete live records: each gets an audit row and a change-log tombstone."""
         codec = CODECS[entity]
         table = table_of(entity)
+        self._lock_positions()
         rows = self._rows(table, list(dict.fromkeys(ids)), live_only=True)
         if not rows:
             return 0

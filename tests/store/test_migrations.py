@@ -40,3 +40,14 @@ def test_upgrade_twice_is_a_no_op(db_url: str) -> None:
         assert before == after == head_revision()
     finally:
         s.close()
+
+
+def test_open_refuses_other_databases() -> None:
+    import pytest
+
+    from schoolgate.errors import StoreError
+
+    with pytest.raises(StoreError, match="unsupported store backend 'mysql'"):
+        Store.open("mysql://u:p@127.0.0.1/x")
+    with pytest.raises(StoreError, match="not a database URL"):
+        Store.open("not a url")
