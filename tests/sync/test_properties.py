@@ -285,12 +285,24 @@ def test_pull_edit_push_pull_is_a_fixed_point(
 
 # -- interleavings ---------------------------------------------------------------------------
 Event = tuple[str, int, str]
-events = st.lists(
-    st.tuples(st.sampled_from(["local", "remote"]), st.integers(0, 1), values)
-    | st.just(("pull", 0, "")),
-    min_size=1,
-    max_size=8,
+step = st.tuples(st.sampled_from(["local", "remote"]), st.integers(0, 1), values) | st.just(
+    ("pull", 0, "")
 )
+
+
+@st.composite
+def interleavings(draw: st.DrawFn) -> list[Event]:
+    """Random steps around one local and one remote edit of the same mark that differ (so most
+    examples hold a conflict), in either order."""
+    k = draw(st.integers(0, 1))
+    mine, theirs = draw(st.lists(values, min_size=2, max_size=2, unique=True))
+    pair: list[Event] = [("local", k, mine), ("remote", k, theirs)]
+    if draw(st.booleans()):
+        pair.reverse()
+    before, between, after_ = (draw(st.lists(step, max_size=3)) for _ in range(3))
+    return [*before, pair[0], *between, pair[1], *after_]
+
+
 #: edits that meet: local then remote, a pull, a second local edit (a new conflict), a pull
 MEETING: list[Event] = [
     ("local", 0, "2"),
@@ -343,7 +355,7 @@ class Model:
 
 @pytest.mark.slow
 @engine_settings(10)
-@given(policies, st.integers(0, 290), events)
+@given(policies, st.integers(0, 290), interleavings())
 @example(policy="manual", offset=0, steps=MEETING)
 @example(policy="local-wins", offset=0, steps=MEETING)
 @example(policy="newer-wins", offset=3, steps=MEETING)
