@@ -107,6 +107,7 @@ def apply_decisions(
                         d.record_id,
                         versions.get(d.record_id, 0),
                         "delete" if d.op is Op.DELETE else "upsert",
+                        d.record.content_hash if d.record is not None else "",
                     ),
                     "payload": {"origin": ctx.system, "version": versions.get(d.record_id, 0)},
                 }

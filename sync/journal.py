@@ -7,7 +7,7 @@ The school's rules hold here too: no marks in grade 1, nothing changed inside a 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from mapping.model import Entity, Record
 from schoolgate.config import SchoolConfig
@@ -62,7 +62,8 @@ class Journal:
                 counts["created"] += result.created
                 counts["updated"] += result.updated
                 counts["unchanged"] += result.unchanged
-                counts["queued"] += self._queue(tx, entity, result.ids_changed, "upsert")
+                hashes = {r.id: r.content_hash for r in recs}
+                counts["queued"] += self._queue(tx, entity, result.ids_changed, "upsert", hashes)
         return counts
 
     def delete(self, entity: Entity, ids: Sequence[str], *, actor: str) -> int:
@@ -72,7 +73,14 @@ class Journal:
             self._queue(tx, entity, deleted_ids, "delete")
         return n
 
-    def _queue(self, tx: Tx, entity: Entity, ids: Sequence[str], op: str) -> int:
+    def _queue(
+        self,
+        tx: Tx,
+        entity: Entity,
+        ids: Sequence[str],
+        op: str,
+        hashes: Mapping[str, str] | None = None,
+    ) -> int:
         targets = self.targets.get(entity, [])
         if not ids or not targets:
             return 0
@@ -85,7 +93,9 @@ class Journal:
                     "entity": entity.value,
                     "record_id": rid,
                     "op": op,
-                    "idempotency_key": push_key(target, entity.value, rid, versions[rid], op),
+                    "idempotency_key": push_key(
+                        target, entity.value, rid, versions[rid], op, (hashes or {}).get(rid, "")
+                    ),
                     "payload": {"origin": LOCAL, "version": versions[rid]},
                 }
                 for target in targets

@@ -67,6 +67,7 @@ def resolve_conflict(store: Store, conflict_id: int, take: Take, *, by: str) -> 
                             current.id,
                             version,
                             f"resolve-{conflict_id}",
+                            current.content_hash,
                         ),
                         "payload": {"origin": "local", "version": version, "conflict": conflict_id},
                     }
