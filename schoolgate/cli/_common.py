@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from schoolgate.config import GatewayConfig, load_config
 from schoolgate.errors import GatewayError
@@ -40,5 +41,5 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except GatewayError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None

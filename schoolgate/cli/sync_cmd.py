@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from mapping.model import Entity
@@ -209,7 +210,7 @@ def register(app: typer.Typer) -> None:
             table = Table("field", "base (agreed)", "incoming (system)", "current (store)")
             fields = sorted(set(c.base or {}) | set(c.incoming or {}) | set(c.current or {}))
             for f in fields:
-                vals = [str((v or {}).get(f, "")) for v in (c.base, c.incoming, c.current)]
+                vals = [escape(str((v or {}).get(f, ""))) for v in (c.base, c.incoming, c.current)]
                 style = "bold" if len(set(vals)) > 1 else ""
                 table.add_row(f, *vals, style=style)
             console.print(table)
