@@ -112,10 +112,10 @@ class Record(BaseModel):
             return copy
         values = dict(self.__dict__)
         values.pop("content_hash", None)  # the copy's content may differ: hash afresh
-        fields_set = set(self.__pydantic_fields_set__)
+        fields_set = self.__pydantic_fields_set__
         if update:
             values.update(update)
-            fields_set.update(k for k in update if k in type(self).model_fields)
+            fields_set = fields_set | update.keys()
         copy = object.__new__(type(self))
         object.__setattr__(copy, "__dict__", values)
         object.__setattr__(copy, "__pydantic_fields_set__", fields_set)

@@ -35,16 +35,26 @@ class SyncStateRepo:
     # -- agreements --------------------------------------------------------------------
     def agreements(self, system: str, entity: Entity, gids: Iterable[str]) -> dict[str, str | None]:
         """``gid → agreed hash`` (None: linked but never agreed) for gids linked in ``system``."""
+        return {gid: h for gid, ext, h in self._links(system, entity, gids)}
+
+    def _links(
+        self, system: str, entity: Entity, gids: Iterable[str]
+    ) -> list[tuple[str, str, str | None]]:
+        """``(gid, external id, agreed hash)`` of the gids linked in ``system``. The lookup goes by
+        gateway id alone (its own index; a gid has a link or two), system and entity are checked
+        here."""
         wanted = list(dict.fromkeys(gids))
         c = IDENTITY.c
-        out: dict[str, str | None] = {}
+        out: list[tuple[str, str, str | None]] = []
         for start in range(0, len(wanted), CHUNK):
-            stmt = select(c.gateway_id, c.synced_hash).where(
-                c.system == system,
-                c.entity == entity.value,
-                c.gateway_id.in_(wanted[start : start + CHUNK]),
+            stmt = select(c.gateway_id, c.external_id, c.synced_hash, c.system, c.entity).where(
+                c.gateway_id.in_(wanted[start : start + CHUNK])
             )
-            out.update({a: b for a, b in self.conn.execute(stmt)})
+            out.extend(
+                (gid, ext, h)
+                for gid, ext, h, sys_, ent in self.conn.execute(stmt)
+                if sys_ == system and ent == entity.value
+            )
         return out
 
     def agree(self, system: str, entity: Entity, hashes: Mapping[str, str]) -> None:
@@ -94,17 +104,7 @@ class SyncStateRepo:
 
     def ext_of(self, system: str, entity: Entity, gids: Iterable[str]) -> dict[str, str]:
         """``gid → external id in system`` for the linked ones."""
-        wanted = list(dict.fromkeys(gids))
-        c = IDENTITY.c
-        out: dict[str, str] = {}
-        for start in range(0, len(wanted), CHUNK):
-            stmt = select(c.gateway_id, c.external_id).where(
-                c.system == system,
-                c.entity == entity.value,
-                c.gateway_id.in_(wanted[start : start + CHUNK]),
-            )
-            out.update({a: b for a, b in self.conn.execute(stmt)})
-        return out
+        return {gid: ext for gid, ext, _ in self._links(system, entity, gids)}
 
     # -- record states -----------------------------------------------------------------
     def record_states(
