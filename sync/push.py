@@ -143,8 +143,12 @@ class Pusher:
         by_entity: dict[Entity, list[OutboxItem]] = defaultdict(list)
         for item in claimed:
             by_entity[Entity(item.entity)].append(item)
-        for entity in sorted(by_entity, key=PULL_ORDER.index):
-            items = by_entity[entity]
+        waves = [
+            (entity, wave)
+            for entity in sorted(by_entity, key=PULL_ORDER.index)
+            for wave in _waves(by_entity[entity])
+        ]
+        for entity, items in waves:
             with self.store.read() as tx:
                 prepared = self._prepare(tx, entity, items)
             sendable = [p for p in prepared if p.push is not None]
@@ -280,10 +284,16 @@ class Pusher:
             known = linked_cache.setdefault(entity, {})
             if p.item.record_id not in known:
                 known.update(tx.ext_of(self.system, entity, [p.item.record_id]))
+            # a ``duplicate`` answer means the system holds what this key carried when it was
+            # first sent: the record as it is now only if it has not changed since
+            held = status == "accepted" or p.already or _same_version(tx, entity, p.item)
             if p.item.record_id in known:
-                agree[entity][p.item.record_id] = record.content_hash
+                if held:
+                    agree[entity][p.item.record_id] = record.content_hash
             elif res.remote_id:
-                links[entity].append((str(res.remote_id), p.item.record_id, record.content_hash))
+                links[entity].append(
+                    (str(res.remote_id), p.item.record_id, record.content_hash if held else None)
+                )
                 known[p.item.record_id] = str(res.remote_id)
         tx.outbox_record(results)
         for entity, rows in links.items():
@@ -291,6 +301,29 @@ class Pusher:
         for entity, hashes in agree.items():
             tx.agree(self.system, entity, hashes)
         tx.findings_add(findings)
+
+
+def _waves(items: Sequence[OutboxItem]) -> list[list[OutboxItem]]:
+    """The items of one record go out one per wave, oldest first: a later change of a record
+    whose first push is not recorded yet waits for the id that push brings back (its resend
+    after a crash answers ``duplicate`` with it) — sent side by side, both would create."""
+    waves: list[list[OutboxItem]] = []
+    seen: dict[str, int] = defaultdict(int)
+    for item in sorted(items, key=lambda i: i.id):
+        n = seen[item.record_id]
+        seen[item.record_id] += 1
+        if n == len(waves):
+            waves.append([])
+        waves[n].append(item)
+    return waves
+
+
+def _same_version(tx: Tx, entity: Entity, item: OutboxItem) -> bool:
+    """Whether the record is still at the version the item was queued for."""
+    version = item.payload.get("version") if isinstance(item.payload, dict) else None
+    return (
+        version is not None and tx.versions(entity, [item.record_id]).get(item.record_id) == version
+    )
 
 
 __all__ = ["Pusher", "RunCounts"]
