@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
-from mapping.model import PULL_ORDER, Entity, Lesson, Mark, Record
-from mapping.values import MarkValue
+from mapping.model import PULL_ORDER, Attendance, Entity, Lesson, Mark, Record
+from mapping.values import AttendanceCode, MarkValue
 from schoolgate.config import GatewayConfig, parse_config
 from schoolgate.errors import RecordError
 from store import Store
@@ -326,6 +326,7 @@ def write_local_marks(
                     "lesson_id": lesson.id,
                     "value": MarkValue.parse("5"),
                     "modified_at": None,
+                    "ext_ids": {},
                 }
             )
             if _written(journal, mark):
@@ -346,6 +347,34 @@ def write_local_marks(
             edited.append(other)
     assert (len(made), len(edited)) == (new, changed), "not enough marks to edit"
     return made, edited
+
+
+def write_local_absences(world: World, count: int, prefix: str = "absent-") -> list[Attendance]:
+    """Through :class:`Journal`: ``count`` absences on (pupil, lesson) pairs that have none."""
+    journal = Journal(world.store, world.config.schools[0])
+    taken = {
+        (a.pupil_id, a.lesson_id)
+        for a in world.records(Entity.ATTENDANCE).values()
+        if isinstance(a, Attendance)
+    }
+    made: list[Attendance] = []
+    for mark in sorted(world.records(Entity.MARKS).values(), key=lambda m: m.id):
+        if len(made) == count:
+            break
+        if not isinstance(mark, Mark) or (mark.pupil_id, mark.lesson_id) in taken:
+            continue
+        absence = Attendance(
+            id=f"{prefix}{len(made) + 1}",
+            school_id=mark.school_id,
+            pupil_id=mark.pupil_id,
+            lesson_id=mark.lesson_id,
+            code=AttendanceCode.ILL,
+        )
+        if _written(journal, absence):
+            made.append(absence)
+            taken.add((mark.pupil_id, mark.lesson_id))
+    assert len(made) == count, "not enough lessons for absences"
+    return made
 
 
 def _written(journal: Journal, record: Record) -> bool:
