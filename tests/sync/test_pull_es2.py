@@ -3,6 +3,8 @@ and pulling the same data again changes nothing."""
 
 from __future__ import annotations
 
+import pytest
+
 from mapping.model import PULL_ORDER, Entity
 from tests.sync.conftest import pull
 from tests.sync.worlds import (
@@ -43,3 +45,36 @@ def test_dry_run_writes_nothing(world: World) -> None:
     assert world.records(Entity.MARKS) == {}
     with world.store.read() as tx:
         assert tx.runs_list() == []
+
+
+@pytest.mark.postgres
+def test_pull_push_pull_on_postgresql(tiny_school, pg_url, secrets) -> None:  # type: ignore[no-untyped-def]
+    """The same engine on the production database: a full pull, a local edit pushed, a re-pull
+    that changes nothing."""
+    from mapping.model import Mark
+    from mapping.values import MarkValue
+    from store import Store
+    from sync.journal import Journal
+    from tests.sync.conftest import BOTH, push
+    from tests.sync.worlds import es2_server, make_config, system_table
+
+    with es2_server(tiny_school) as (sim, url):
+        config = make_config(
+            pg_url, tiny_school, {"es2": system_table("es2", url, str(sim.school_id), BOTH)}
+        )
+        store = Store.open(config.store.url)
+        store.upgrade()
+        world = World(tiny_school, store, config)
+        first = pull(world)
+        assert first.status == "success", first.error
+        for entity in PULL_ORDER:
+            gen, stored = generated_vs_store(world, "es2", entity, frozenset({"closed"}))
+            assert stored == gen, entity
+        mark = next(m for m in world.records(Entity.MARKS).values() if isinstance(m, Mark))
+        Journal(store, world.school_config).write(
+            [mark.model_copy(update={"value": MarkValue.parse("2")})], actor="teacher"
+        )
+        assert push(world).counts.total("updated") == 1
+        again = pull(world)
+        assert again.counts.total("created") + again.counts.total("updated") == 0
+        assert sim.state.col("marks").items[int(mark.ext_ids["es2"])]["value"] == "2"
