@@ -133,7 +133,8 @@ NEW, EDITED, ABSENT = 4, 3, 2  # marks sent by the connector in HTTP batches of 
 #: the pusher claims up to the connector's declared batch (500): one claim, then one send per
 #: entity in pull order (marks, then attendance)
 ES2_PUSH_POINTS = [
-    pytest.param("push.claimed:1", id="claimed:1"),  # claimed (``sending``), nothing sent
+    # claimed (``sending``), nothing sent (by default covered by the edited-again test below)
+    pytest.param("push.claimed:1", id="claimed:1", marks=SOAK),
     pytest.param("push.sent:1", id="sent:1"),  # the system holds the marks, the outbox not
     pytest.param("push.recorded:1", id="recorded:1"),  # marks recorded, absences not sent
     pytest.param("push.sent:2", id="sent:2"),  # absences sent, not recorded
@@ -247,7 +248,7 @@ ASIOU_PUSH_POINTS = [
     pytest.param("push.sent:1", False, id="sent:1"),  # queued there, no ticket recorded here
     pytest.param("push.recorded:1", False, id="recorded:1"),  # tickets kept, receipt not read
     pytest.param("push.receipts_read:1", True, id="receipts_read:1"),  # read, not recorded
-    pytest.param("push.polled:1", True, id="polled:1"),
+    pytest.param("push.polled:1", True, id="polled:1", marks=SOAK),
 ]
 
 
