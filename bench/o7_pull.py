@@ -17,13 +17,13 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
 
 from bench import Row, peak_rss_mb
+from bench._server import served
 
 SEED = 1
 SIZE = "large"
@@ -35,33 +35,13 @@ SERVER = (
 )
 
 
-@contextmanager
-def simulator(size: str) -> Iterator[str]:
-    from fixtures.serve import free_port
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(SEED), size, str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def simulator(size: str) -> AbstractContextManager[str]:
+    return served(
+        SERVER,
+        str(SEED),
+        size,
+        ready=lambda url: httpx.post(f"{url}/auth/login", data=LOGIN, timeout=2),
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 600
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"simulator for {size} exited with {proc.returncode}")
-            try:
-                httpx.post(f"{url}/auth/login", data=LOGIN, timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("simulator did not start in time") from None
-                time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _school() -> str:

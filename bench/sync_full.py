@@ -16,14 +16,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench import Row, peak_rss_mb
+from bench._server import served
 from bench.es2_pull import CREDS, PAGE, SEED, _year
 
 SIZE = os.environ.get("SCHOOLGATE_BENCH_SIZE", "large")
@@ -64,33 +64,15 @@ serve_forever(app, port=int(sys.argv[3]))
 """
 
 
-@contextmanager
-def simulator(size: str) -> Iterator[str]:
-    from fixtures.serve import free_port
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(SEED), size, str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def simulator(size: str) -> AbstractContextManager[str]:
+    return served(
+        SERVER,
+        str(SEED),
+        size,
+        ready=lambda url: httpx.post(
+            f"{url}/api/v2/auth/token", json={**CREDS, "school_id": 42}, timeout=2
+        ),
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 900
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"simulator exited with {proc.returncode}")
-            try:
-                httpx.post(f"{url}/api/v2/auth/token", json={**CREDS, "school_id": 42}, timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("simulator did not start in time") from None
-                time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def measure_sync(url: str, workdir: str) -> dict[str, Any]:
