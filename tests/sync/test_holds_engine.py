@@ -66,6 +66,7 @@ def _held(world: World, code: str) -> Any:
     assert store_snapshot(world, "asiou", "bundle", PACKAGE_ENTITIES) == before
     [hold] = _holds(world, "waiting")
     assert hold.id == report.hold_id and hold.run_id == report.run_id and hold.reason == code
+    assert report.run_id is not None
     with world.store.read() as tx:
         run = tx.run_get(report.run_id)
     assert run is not None and run.status == "held"
