@@ -13,9 +13,9 @@ import pytest
 from fixtures.school import SchoolData
 from mapping.model import PULL_ORDER, Entity, Mark
 from tests.sync.conftest import pull, push
-from tests.sync.test_pull_o7 import O7_OPTIONS
 from tests.sync.worlds import (
     ASIOU_CODE,
+    O7_OPTIONS,
     World,
     asiou_server,
     es2_server,

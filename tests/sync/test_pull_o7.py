@@ -12,7 +12,14 @@ import pytest
 from fixtures.school import SchoolData
 from mapping.model import PULL_ORDER, Entity, Mark, Record
 from tests.sync.conftest import pull
-from tests.sync.worlds import World, o7_server, open_world, store_snapshot, system_table
+from tests.sync.worlds import (
+    O7_OPTIONS,
+    World,
+    o7_server,
+    open_world,
+    store_snapshot,
+    system_table,
+)
 
 O7_BOTH = {e.value: {"direction": "both"} for e in (Entity.MARKS, Entity.ATTENDANCE)}
 O7_ENTITIES = [e for e in PULL_ORDER if e is not Entity.ENROLMENTS]
@@ -23,8 +30,6 @@ NOT_CARRIED: dict[Entity, set[str]] = {
     Entity.PUPILS: {"snils", "left_date"},
     Entity.MARKS: {"weight", "created_at"},
 }
-#: the school's lessons end in October: two monthly windows, both «recent»
-O7_OPTIONS = {"year_end": "2025-10-31", "retry_max_wait": 0.01}
 
 
 def o7_table(url: str, sim: Any, **over: Any) -> dict[str, Any]:

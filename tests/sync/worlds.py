@@ -210,3 +210,8 @@ def store_snapshot(world: World, system: str, key: str, entities: Any) -> dict[s
 def findings(world: World, **filters: Any) -> list[Any]:
     with world.store.read() as tx:
         return list(tx.conflicts_list(**filters))
+
+
+#: О7 options for the tiny school: its lessons end in October, so two monthly windows (both
+#: «recent»), and retries without real waiting
+O7_OPTIONS = {"year_end": "2025-10-31", "retry_max_wait": 0.01}
