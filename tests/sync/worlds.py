@@ -100,8 +100,13 @@ class World:
 
 @contextlib.contextmanager
 def es2_server(school: SchoolData, **kwargs: Any) -> Iterator[tuple[Any, str]]:
-    from fixtures.es2 import Simulator
+    """The ES2 simulator of ``school`` whose "now" is the evening after the school's last change,
+    so that incremental reads stay inside the 30 days ES2 keeps its change feed."""
+    from fixtures.es2 import SimClock, Simulator
 
+    if "clock" not in kwargs:
+        last = max(r.modified_at for r in school.all_records() if r.modified_at is not None)
+        kwargs["clock"] = SimClock(start=last + dt.timedelta(hours=12))
     sim = Simulator(school, **kwargs)
     with serve_in_thread(sim.app) as url:
         yield sim, url
