@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, bindparam, select, update
 from mapping.model import Entity, Record
 from store.codec import CODECS
 from store.records import AUDIT, CHUNK, table_of
-from store.schema import ConflictRow, IdentityRow, OutboxRow, ReviewRow
+from store.schema import ConflictRow, IdentityRow, OutboxRow, ReviewRow, RunRow
 from store.tables import table
 from store.types import utcnow
 
@@ -27,6 +27,7 @@ IDENTITY = table(IdentityRow)
 CONFLICTS = table(ConflictRow)
 OUTBOX = table(OutboxRow)
 REVIEW = table(ReviewRow)
+RUNS = table(RunRow)
 
 
 class SyncStateRepo:
@@ -176,6 +177,27 @@ class SyncStateRepo:
             CONFLICTS.insert(),
             [{k: None for k in keys} | dict(r) | {"created_at": now} for r in rows],
         )
+
+    # -- runs ---------------------------------------------------------------------------
+    def runs_interrupted(self, school_id: str, system: str, direction: str) -> int:
+        """Runs of this job still ``running``: their process stopped before it could finish
+        them (the engine runs one job at a time). They become ``failed``; returns how many."""
+        c = RUNS.c
+        done = self.conn.execute(
+            update(RUNS)
+            .where(
+                c.school_id == school_id,
+                c.system == system,
+                c.direction == direction,
+                c.status == "running",
+            )
+            .values(
+                status="failed",
+                finished_at=utcnow(),
+                error="interrupted: the process stopped before the run finished",
+            )
+        )
+        return int(done.rowcount or 0)
 
     # -- identity review ----------------------------------------------------------------
     def review_status(self, system: str, entity: Entity, ext_id: str) -> str | None:

@@ -150,6 +150,7 @@ class Puller:
         ]
         if not self.options.dry_run:
             with self.store.begin() as tx:
+                tx.runs_interrupted(self.school_id, self.system, "pull")
                 self.report.run_id = tx.run_start(self.school_id, self.system, "pull")
         structlog.contextvars.bind_contextvars(
             run_id=self.report.run_id, system=self.system, school_id=self.school_id

@@ -76,6 +76,7 @@ class Pusher:
         started = time.monotonic()
         caps = self.connector.capabilities()
         with self.store.begin() as tx:
+            tx.runs_interrupted(self.school_id, self.system, "push")
             self.report.run_id = tx.run_start(self.school_id, self.system, "push")
             requeued = tx.outbox_requeue(self.school_id, self.system)
         if requeued:

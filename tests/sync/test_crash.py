@@ -92,6 +92,11 @@ def test_a_killed_full_pull_run_again_ends_equal_to_the_source(
         assert_store_equals_source(world, "es2")
         assert_no_duplicates(world, "es2")
         assert_one_create_per_record(world)
+        with world.store.read() as tx:
+            killed, rerun = sorted(tx.runs_list(limit=10), key=lambda r: r.id)[-2:]
+        # the killed run does not stay "running": the next run of the job closes it
+        assert killed.status == "failed" and "interrupted" in (killed.error or "")
+        assert rerun.status == "success"
 
 
 INCREMENTAL_POINTS = [
