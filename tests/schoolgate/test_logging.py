@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 import structlog
 
 from schoolgate.logging import REDACTED, configure_logging, get_logger
@@ -39,3 +40,17 @@ def test_level_filters_debug() -> None:
     get_logger().info("quiet")
     get_logger().warning("loud")
     assert "quiet" not in buf.getvalue() and "loud" in buf.getvalue()
+
+
+def test_default_stream_follows_sys_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("json", "info")
+    get_logger().info("first")
+    import sys
+
+    closed = io.StringIO()
+    old, sys.stderr = sys.stderr, closed
+    closed.close()  # a runner replaced stderr and closed its own: logging must not write there
+    sys.stderr = old
+    get_logger().info("second")
+    err = capsys.readouterr().err
+    assert '"event": "first"' in err and '"event": "second"' in err
