@@ -33,6 +33,7 @@ MATCH_KEYS: dict[Entity, tuple[str, ...]] = {
     Entity.FINAL_MARKS: ("pupil_id", "subject_id", "period_id", "kind"),
     Entity.ATTENDANCE: ("pupil_id", "lesson_id"),
 }
+FEW = 200
 _PENDING = "\x00pending"
 
 
@@ -131,7 +132,9 @@ class IdentityResolver:
         key (brought by another system) when there is exactly one, else a new id."""
         fields = MATCH_KEYS.get(entity)
         found: dict[tuple[object, ...], list[str]] = {}
-        if fields and self._store_has(tx, entity):
+        # a few new records (an incremental read): just look; many (a first read): look only if
+        # the store holds records this system has no id for, which is one query per run
+        if fields and (len(unmatched) <= FEW or self._store_has(tx, entity)):
             keys = [tuple(getattr(rec, f) for f in fields) for rec, _ in unmatched]
             found = tx.match_natural(entity, self.school_id, fields, keys)
             candidates = {g for ids in found.values() for g in ids}
