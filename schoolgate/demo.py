@@ -228,11 +228,20 @@ def summary(console: Console, store: Store, school_id: str, reports: list[RunRep
         console.print(ctable)
         holds = tx.holds_list(school_id=school_id, status=None)
         reviews = tx.review_list(school_id=school_id, status=None)
-        outbox = Counter(
-            (o.system, o.status) for o in tx.outbox_list(status=None, school_id=school_id)
-        )
+        items = tx.outbox_list(status=None, school_id=school_id, limit=10**7)
+    outbox = Counter((o.system, o.status) for o in items)
     console.print(f"holds: {len(holds)}; identity reviews: {len(reviews)}")
-    otable = Table("system", "status", "pushes", title="outbox")
+    otable = Table(
+        "system", "status", "pushes", title="outbox (duplicate: the system already held it)"
+    )
     for (system, status), n in sorted(outbox.items()):
         otable.add_row(system, status, str(n))
     console.print(otable)
+    mine = Table(
+        "mark", "system", "status", "remote id", "error", title="the marks entered in the demo"
+    )
+    for o in sorted(
+        (o for o in items if o.record_id.startswith("demo-")), key=lambda o: o.record_id
+    ):
+        mine.add_row(o.record_id, o.system, o.status, o.remote_id or "", o.error or "")
+    console.print(mine)
