@@ -81,17 +81,29 @@ class SecretRef(_Strict):
 
 
 class EntityPolicy(_Strict):
-    """Per system × entity: the direction of sync and how conflicts are resolved."""
+    """Per system × entity: the direction of sync and how conflicts are resolved.
+
+    When both sides changed a field since they last agreed, the field's policy decides: a
+    per-field entry in ``fields``, else ``conflict``, else the owner's side — ``source-wins`` when
+    the external system owns the entity (say, the roster from АСИОУ), ``local-wins`` when the
+    local journal does (say, marks entered here).
+    """
 
     direction: Direction = "pull"
     #: the side that owns this entity: the external system ("source") or the local journal
     owner: Literal["source", "local"] = "source"
-    conflict: ConflictPolicy = "manual"
+    conflict: ConflictPolicy | None = None
     #: per-field overrides of ``conflict``
     fields: dict[str, ConflictPolicy] = Field(default_factory=dict)
 
+    @property
+    def default_policy(self) -> ConflictPolicy:
+        if self.conflict is not None:
+            return self.conflict
+        return "source-wins" if self.owner == "source" else "local-wins"
+
     def policy_for(self, field: str) -> ConflictPolicy:
-        return self.fields.get(field, self.conflict)
+        return self.fields.get(field, self.default_policy)
 
 
 class SystemConfig(_Strict):

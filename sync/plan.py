@@ -248,7 +248,7 @@ class Planner:
             stored.synced_hash is not None and stored.synced_hash != current.content_hash
         )
         if local_changed:
-            choice = self._choose(self.policy.conflict, _as_record(tomb, current), current)
+            choice = self._choose(self.policy.default_policy, _as_record(tomb, current), current)
             if choice == "manual":
                 held_f = Finding(
                     "both_changed", "deleted in the system but changed here", None, True

@@ -535,7 +535,11 @@ class Puller:
     def _apply_ctx(self, entity: Entity) -> ApplyContext:
         policy = self.policies.get(entity, EntityPolicy())
         return ApplyContext(
-            self.school_id, self.system, self.report.run_id, self.push_targets, policy.conflict
+            self.school_id,
+            self.system,
+            self.report.run_id,
+            self.push_targets,
+            policy.default_policy,
         )
 
 

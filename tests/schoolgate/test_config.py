@@ -45,6 +45,8 @@ def test_good_config_and_secret_resolution(tmp_path: Path, monkeypatch: pytest.M
     assert es2.policy(Entity.MARKS).policy_for("value") == "newer-wins"
     assert es2.policy(Entity.MARKS).policy_for("work_type") == "manual"
     assert es2.policy(Entity.PUPILS).direction == "pull"
+    # without a policy, the side that owns the entity wins
+    assert es2.policy(Entity.PUPILS).policy_for("class_id") == "source-wins"
     assert "s3cr3t" not in repr(cfg) and "s3cr3t" not in repr(es2.credentials)
 
 
@@ -113,3 +115,15 @@ def test_secret_ref_needs_exactly_one_source_and_reports_missing_env(
 def test_duplicate_school_ids() -> None:
     with pytest.raises(ConfigError, match="repeat"):
         parse_config({"schools": [{"id": "a", "name": "x"}, {"id": "a", "name": "y"}]})
+
+
+def test_owner_decides_when_no_policy_is_given() -> None:
+    from schoolgate.config import EntityPolicy
+
+    assert EntityPolicy(owner="local").policy_for("value") == "local-wins"
+    assert EntityPolicy(owner="local", conflict="manual").policy_for("value") == "manual"
+    assert (
+        EntityPolicy(owner="local", fields={"value": "newer-wins"}).policy_for("value")
+        == "newer-wins"
+    )
+    assert EntityPolicy().default_policy == "source-wins"
