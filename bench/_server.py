@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
@@ -41,3 +43,15 @@ def served(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def in_child(module: str, *args: str) -> dict[str, Any]:
+    """Run ``python -m module *args`` (a measurement in a fresh process, so its peak memory is
+    its own) and return the JSON object on its last line of output."""
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{module} {args[0] if args else ''} failed: {proc.stderr[-800:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result

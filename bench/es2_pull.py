@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 import sys
 import time
 from contextlib import AbstractContextManager
@@ -24,7 +22,7 @@ from typing import Any
 import httpx
 
 from bench import Row, peak_rss_mb
-from bench._server import served
+from bench._server import in_child, served
 
 SEED = 1
 PAGE = 1000
@@ -131,17 +129,7 @@ def measure_raw(url: str) -> dict[str, Any]:
 
 
 def _child(kind: str, url: str) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.es2_pull", kind, url],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ},
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{kind} measurement failed: {proc.stderr[-500:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return in_child("bench.es2_pull", kind, url)
 
 
 def run() -> list[Row]:

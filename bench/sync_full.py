@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from typing import Any
 import httpx
 
 from bench import Row, peak_rss_mb
-from bench._server import served
+from bench._server import in_child, served
 from bench.es2_pull import CREDS, PAGE, SEED, _year
 
 SIZE = os.environ.get("SCHOOLGATE_BENCH_SIZE", "large")
@@ -209,16 +208,7 @@ def measure_raw(url: str, workdir: str) -> dict[str, Any]:
 
 
 def _child(kind: str, url: str, workdir: str) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.sync_full", kind, url, workdir],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{kind} failed: {proc.stderr[-800:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return in_child("bench.sync_full", kind, url, workdir)
 
 
 def run() -> list[Row]:
