@@ -33,7 +33,8 @@ MATCH_KEYS: dict[Entity, tuple[str, ...]] = {
     Entity.FINAL_MARKS: ("pupil_id", "subject_id", "period_id", "kind"),
     Entity.ATTENDANCE: ("pupil_id", "lesson_id"),
 }
-FEW = 200
+#: new records per entity and run that are matched without first asking whether any could be
+FEW = 5000
 _PENDING = "\x00pending"
 
 
@@ -54,6 +55,7 @@ class IdentityResolver:
         self._people: dict[Entity, PeopleIndex] = {}
         self._linked_people: dict[Entity, set[str]] = {}
         self._has: dict[Entity, bool] = {}
+        self._first_seen_count: dict[Entity, int] = {}
 
     def forget(self, entity: Entity, ext: str) -> None:
         self._cache.pop((entity, ext), None)
@@ -134,7 +136,10 @@ class IdentityResolver:
         found: dict[tuple[object, ...], list[str]] = {}
         # a few new records (an incremental read): just look; many (a first read): look only if
         # the store holds records this system has no id for, which is one query per run
-        if fields and (len(unmatched) <= FEW or self._store_has(tx, entity)):
+        seen = self._first_seen_count[entity] = self._first_seen_count.get(entity, 0) + len(
+            unmatched
+        )
+        if fields and (seen <= FEW or self._store_has(tx, entity)):
             keys = [tuple(getattr(rec, f) for f in fields) for rec, _ in unmatched]
             found = tx.match_natural(entity, self.school_id, fields, keys)
             candidates = {g for ids in found.values() for g in ids}
