@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -90,13 +91,13 @@ def measure_connector(url: str) -> dict[str, Any]:
     return {"records": count, "errors": errors, "seconds": seconds, "peak_mb": peak_rss_mb()}
 
 
-def measure_raw(url: str) -> dict[str, Any]:
+def raw_pages(url: str, timeout: float = 60) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Every page of a full ES2 read, fetched with plain httpx and parsed with ``json``:
+    ``(path, items)``. The raw limit the connector is measured against."""
     from connectors.es2 import windows
 
     start, end = _year(url)
-    count = 0
-    t0 = time.perf_counter()
-    with httpx.Client(base_url=url, timeout=60) as http:
+    with httpx.Client(base_url=url, timeout=timeout) as http:
         tok = http.post("/api/v2/auth/token", json={**CREDS, "school_id": 42}).json()
         auth = {"Authorization": f"Bearer {tok['data']['access_token']}"}
         reads: list[tuple[str, dict[str, str]]] = [
@@ -116,10 +117,15 @@ def measure_raw(url: str) -> dict[str, Any]:
                 body = json.loads(
                     http.get(f"/api/v2/schools/42/{path}", params=q, headers=auth).content
                 )
-                count += len(body["data"])
+                yield path, body["data"]
                 cursor = body["next_cursor"]
                 if not cursor:
                     break
+
+
+def measure_raw(url: str) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    count = sum(len(items) for _, items in raw_pages(url))
     return {
         "records": count,
         "errors": 0,

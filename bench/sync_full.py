@@ -23,7 +23,7 @@ import httpx
 
 from bench import Row, peak_rss_mb
 from bench._server import in_child, served
-from bench.es2_pull import CREDS, PAGE, SEED, _year
+from bench.es2_pull import CREDS, PAGE, SEED, _year, raw_pages
 
 SIZE = os.environ.get("SCHOOLGATE_BENCH_SIZE", "large")
 SERVER = """
@@ -145,63 +145,36 @@ def measure_sync(url: str, workdir: str) -> dict[str, Any]:
 
 def measure_raw(url: str, workdir: str) -> dict[str, Any]:
     """The same pages: httpx + json + sqlite3.executemany into one table per path."""
-    from connectors.es2 import windows
 
-    start, end = _year(url)
     db = sqlite3.connect(Path(workdir) / "raw.db", isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     count = 0
     t0 = time.perf_counter()
     db.execute("BEGIN")
-    with httpx.Client(base_url=url, timeout=120) as http:
-        tok = http.post("/api/v2/auth/token", json={**CREDS, "school_id": 42}).json()
-        auth = {"Authorization": f"Bearer {tok['data']['access_token']}"}
-        reads: list[tuple[str, dict[str, str]]] = [
-            (p, {}) for p in ("periods", "subjects", "teachers", "groups", "pupils", "subgroups")
-        ]
-        reads += [
-            ("lessons", {"start": a.isoformat(), "end": b.isoformat()})
-            for a, b in windows(start, end, 92)
-        ]
-        reads += [(p, {}) for p in ("marks", "controlmarks", "attendance")]
-        made: dict[str, tuple[str, list[str]]] = {}
-        for path, params in reads:
-            cursor = None
-            while True:
-                q: dict[str, Any] = {**params, "limit": PAGE}
-                if cursor:
-                    q["cursor"] = cursor
-                body = json.loads(
-                    http.get(f"/api/v2/schools/42/{path}", params=q, headers=auth).content
+    made: dict[str, tuple[str, list[str]]] = {}
+    for path, items in raw_pages(url, timeout=120):
+        if not items:
+            continue
+        if path not in made:
+            cols = list(items[0])
+            db.execute(
+                f'CREATE TABLE "{path}" ({", ".join(f"{c!r}" for c in cols)}, PRIMARY KEY (id))'
+            )
+            sql = f'INSERT OR REPLACE INTO "{path}" VALUES ({", ".join("?" for _ in cols)})'
+            made[path] = (sql, cols)
+        sql, cols = made[path]
+        db.executemany(
+            sql,
+            [
+                tuple(
+                    json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+                    for v in (it.get(c) for c in cols)
                 )
-                items = body["data"]
-                if items:
-                    if path not in made:
-                        cols = list(items[0])
-                        db.execute(
-                            f'CREATE TABLE "{path}" ({", ".join(f"{c!r}" for c in cols)}, '
-                            "PRIMARY KEY (id))"
-                        )
-                        sql = f'INSERT OR REPLACE INTO "{path}" VALUES ({", ".join("?" for _ in cols)})'
-                        made[path] = (sql, cols)
-                    sql, cols = made[path]
-                    db.executemany(
-                        sql,
-                        [
-                            tuple(
-                                json.dumps(v, ensure_ascii=False)
-                                if isinstance(v, dict | list)
-                                else v
-                                for v in (it.get(c) for c in cols)
-                            )
-                            for it in items
-                        ],
-                    )
-                    count += len(items)
-                cursor = body["next_cursor"]
-                if not cursor:
-                    break
+                for it in items
+            ],
+        )
+        count += len(items)
     db.execute("COMMIT")
     db.close()
     return {"records": count, "seconds": time.perf_counter() - t0}
