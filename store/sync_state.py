@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from mapping.model import Entity, Record
+from store.bulk import bulk
 from store.codec import CODECS
 from store.records import AUDIT, CHUNK, table_of
 from store.schema import ConflictRow, IdentityRow, OutboxRow, ReviewRow, RunRow
@@ -27,6 +28,7 @@ IDENTITY = table(IdentityRow)
 CONFLICTS = table(ConflictRow)
 OUTBOX = table(OutboxRow)
 REVIEW = table(ReviewRow)
+_LINK_COLUMNS = ("system", "entity", "external_id", "gateway_id", "synced_hash", "created_at")
 RUNS = table(RunRow)
 
 
@@ -79,12 +81,12 @@ class SyncStateRepo:
     def link_agreed(
         self, system: str, entity: Entity, rows: Sequence[tuple[str, str, str | None]]
     ) -> None:
-        """Insert new links ``(external id, gid, agreed hash)`` in one statement."""
+        """Insert new links ``(external id, gid, agreed hash)`` in one bulk statement."""
         if not rows:
             return
         now = utcnow()
-        self.conn.execute(
-            IDENTITY.insert(),
+        bulk(self.conn, "insert", IDENTITY, _LINK_COLUMNS, lambda: insert(IDENTITY)).execute(
+            self.conn,
             [
                 {
                     "system": system,
