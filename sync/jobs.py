@@ -21,14 +21,6 @@ from sync.mappers import Mapper, make_mapper, roster_for
 from sync.pull import Progress, Puller, PullOptions, RunReport
 from sync.push import Pusher
 
-ROSTER_FOR_MAPPING = (
-    Entity.TEACHERS,
-    Entity.SUBJECTS,
-    Entity.SUBGROUPS,
-    Entity.PERIODS,
-    Entity.CLASSES,
-)
-
 
 def check_directions(system_key: str, system: SystemConfig, caps: Capabilities) -> None:
     """A configuration that asks a system for what it cannot do fails at start."""

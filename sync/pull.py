@@ -25,7 +25,16 @@ from typing import Any
 import structlog
 
 from connectors.base import Connector, Page
-from mapping.model import PULL_ORDER, Entity, Pupil, Record, Tombstone
+from mapping.model import (
+    PULL_ORDER,
+    Entity,
+    Lesson,
+    Period,
+    Pupil,
+    Record,
+    SchoolClass,
+    Tombstone,
+)
 from schoolgate.config import EntityPolicy, SyncSettings
 from schoolgate.errors import (
     AuthError,
@@ -505,8 +514,6 @@ class Puller:
         )
 
     def _note_facts(self, entity: Entity, decisions: Sequence[Decision]) -> None:
-        from mapping.model import Lesson, Period, SchoolClass
-
         recs = [d.record for d in decisions if d.record is not None]
         if entity is Entity.LESSONS:
             self.facts.note_lessons(r for r in recs if isinstance(r, Lesson))

@@ -24,7 +24,6 @@ from connectors.base import Connector, PushItem, PushResult
 from mapping.model import PULL_ORDER, Entity, Record
 from schoolgate.errors import ConnectorError, RecordError
 from store import OutboxItem, OutboxResult, Store, Tx
-from sync.counts import RunCounts
 from sync.crash import crashpoint
 from sync.mappers import Mapper
 from sync.pull import RunReport
@@ -325,6 +324,3 @@ def _same_version(tx: Tx, entity: Entity, item: OutboxItem) -> bool:
     return (
         version is not None and tx.versions(entity, [item.record_id]).get(item.record_id) == version
     )
-
-
-__all__ = ["Pusher", "RunCounts"]

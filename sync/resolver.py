@@ -44,7 +44,6 @@ class Resolved:
     #: new identity links to write with the page: (external id, gid)
     new_links: list[tuple[str, str]] = field(default_factory=list)
     errors: list[tuple[str, RecordError]] = field(default_factory=list)
-    reviews: int = 0
 
 
 class IdentityResolver:
@@ -56,9 +55,6 @@ class IdentityResolver:
         self._linked_people: dict[Entity, set[str]] = {}
         self._has: dict[Entity, bool] = {}
         self._first_seen_count: dict[Entity, int] = {}
-
-    def forget(self, entity: Entity, ext: str) -> None:
-        self._cache.pop((entity, ext), None)
 
     def reset(self) -> None:
         """Drop everything cached (after a rolled-back unit, minted ids are gone)."""
@@ -241,7 +237,6 @@ class IdentityResolver:
         tx.review_add(
             self.school_id, self.system, entity, ext, list(match.candidates), match.reason
         )
-        out.reviews += 1
         out.errors.append(
             (
                 ext,
