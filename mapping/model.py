@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mapping.hashing import Hasher, compile_hasher
 from mapping.values import AttendanceCode, MarkKind, MarkValue
 from schoolgate.errors import RecordError
 
@@ -75,6 +74,7 @@ Parallel = Annotated[int, Field(ge=1, le=11)]
 
 #: Fields that describe a record rather than its content; they do not enter the hash.
 META_FIELDS = frozenset({"id", "school_id", "ext_ids", "modified_at", "created_at"})
+_HASHERS: dict[type[Record], Hasher] = {}
 
 
 class Record(BaseModel):
@@ -97,21 +97,24 @@ class Record(BaseModel):
 
     @functools.cached_property
     def content_hash(self) -> str:
-        """A digest of :meth:`content`, computed once per (immutable) record."""
-        payload = json.dumps(
-            self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
-        return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+        """A digest of :meth:`content` (see :mod:`mapping.hashing`), computed once per
+        (immutable) record."""
+        cls = type(self)
+        hasher = _HASHERS.get(cls)
+        if hasher is None:
+            hasher = _HASHERS[cls] = compile_hasher(cls, META_FIELDS)
+        return hasher(self)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy with ``update`` applied (not validated, as in pydantic); its hash is computed
-        afresh. Shallow copies — the sync engine's hot path — skip pydantic's generic copying."""
+        afresh when ``update`` touches content. Shallow copies — the sync engine's hot path — skip pydantic's generic copying."""
         if deep:
             copy = super().model_copy(update=update, deep=True)
             copy.__dict__.pop("content_hash", None)
             return copy
         values = dict(self.__dict__)
-        values.pop("content_hash", None)  # the copy's content may differ: hash afresh
+        if update and not update.keys() <= META_FIELDS:
+            values.pop("content_hash", None)  # the copy's content differs: hash afresh
         fields_set = self.__pydantic_fields_set__
         if update:
             values.update(update)

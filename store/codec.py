@@ -1,28 +1,21 @@
 """Canonical records ⇄ table rows, content in JSON form, fast content hashes and natural keys.
 
 :func:`Codec.encode` turns a record into its row and content hash in one pass. The hash is the
-canonical :attr:`mapping.model.Record.content_hash` (blake2b of the sorted, compact JSON of the
-content fields), computed here without a per-record ``model_dump`` because the store hashes
-every record of every batch; ``tests/store/test_codec.py`` checks that the two always agree.
+record's own :attr:`mapping.model.Record.content_hash` (see :mod:`mapping.hashing`), computed
+once per record whichever of the planner or the store asks first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import hashlib
-import json
-import operator
-import types
-import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import RowMapping
 
+from mapping.hashing import Converter, converters, leaf_types
 from mapping.model import META_FIELDS, MODELS, Entity, Record
-from mapping.values import MarkValue
 
 #: Fields naming a record when it is gone: what a feed tombstone carries. Never personal data.
 NATURAL_KEYS: dict[Entity, tuple[str, ...]] = {
@@ -40,64 +33,6 @@ NATURAL_KEYS: dict[Entity, tuple[str, ...]] = {
     Entity.FINAL_MARKS: ("pupil_id", "subject_id", "period_id", "kind"),
     Entity.ATTENDANCE: ("pupil_id", "lesson_id"),
 }
-
-Converter = Callable[[Any], Any] | None
-
-
-def _leaf_types(annotation: Any) -> set[Any]:
-    args = typing.get_args(annotation)
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _leaf_types(args[0])
-    if origin in (typing.Union, types.UnionType):
-        return set().union(*(_leaf_types(a) for a in args))
-    if origin is not None:
-        return {origin}
-    return {annotation}
-
-
-def _iso(v: dt.date) -> str:
-    return v.isoformat()
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_ESCAPE: Callable[[str], str] = json.encoder.encode_basestring
-
-
-def _json_value(v: Any) -> str:
-    """``json.dumps(v, ensure_ascii=False)`` for one value, quick for the common scalars."""
-    t = type(v)
-    if t is str:
-        return _ESCAPE(v)
-    if v is None:
-        return "null"
-    if t is bool:
-        return "true" if v else "false"
-    if t is int:
-        return int.__repr__(v)
-    return _ENCODER.encode(v)
-
-
-def canonical_json(content: Mapping[str, Any]) -> str:
-    """Sorted, compact JSON, byte for byte what :attr:`Record.content_hash` hashes."""
-    return _ENCODER.encode(dict(sorted(content.items())))
-
-
-def _converters(annotation: Any) -> tuple[Converter, Converter]:
-    """(to a column value, to its JSON form) for a field; ``None`` means as is.
-
-    Converters are never called with ``None`` (an absent optional value stays ``None``)."""
-    leaves = _leaf_types(annotation) - {type(None)}
-    if MarkValue in leaves:
-        return str, str
-    if any(isinstance(t, type) and issubclass(t, enum.Enum) for t in leaves):
-        as_value = operator.attrgetter("value")
-        return as_value, as_value
-    if tuple in leaves:
-        return list, list
-    if dt.date in leaves:
-        return None, _iso
-    return None, None
 
 
 @dataclass(frozen=True)
@@ -122,7 +57,7 @@ class Codec:
             for f in fields
             if f in META_FIELDS and f not in ("id", "school_id", "ext_ids", "modified_at")
         )
-        convs = {f: _converters(fields[f].annotation) for f in content}
+        convs = {f: converters(fields[f].annotation) for f in content}
         return cls(
             entity=entity,
             model=model,
@@ -177,47 +112,21 @@ CODECS: dict[Entity, Codec] = {e: Codec.for_entity(e) for e in MODELS}
 
 
 def _compile_encoder(codec: Codec) -> Callable[[Record], tuple[dict[str, Any], str]]:
-    """A function made for one entity: the row and the hash in one pass, no generic loops.
-
-    It builds the same JSON text as :func:`canonical_json` of the record's content (field names
-    sorted, compact separators, non-ASCII kept), so the hash is the canonical one.
-    """
-    env: dict[str, Any] = {
-        "_J": _json_value, "_E": _ESCAPE, "_H": hashlib.blake2b, "_I": int.__repr__
-    }  # fmt: skip
+    """A function made for one entity: the row and the hash in one pass, no generic loops."""
+    env: dict[str, Any] = {}
     lines = ["def encode(r):", "    v = r.__dict__"]
     row = ['"id": v["id"]', '"school_id": v["school_id"]', '"ext_ids": v["ext_ids"]']
     row += ['"modified_at": v["modified_at"]'] + [f'"{f}": v["{f}"]' for f in codec.extra_fields]
-    parts: list[str] = []
     for i, f in enumerate(codec.content_fields):
-        leaves = _leaf_types(codec.model.model_fields[f].annotation)
-        optional = type(None) in leaves
-        guard = f"None if x{i} is None else " if optional else ""
+        db = codec.to_db[f]
+        if db is None:
+            row.append(f'"{f}": v["{f}"]')
+            continue
+        optional = type(None) in leaf_types(codec.model.model_fields[f].annotation)
+        env[f"_db{i}"] = db
         lines.append(f'    x{i} = v["{f}"]')
-        db, js = codec.to_db[f], codec.to_json[f]
-        if db is js is None:
-            lines.append(f"    j{i} = x{i}")
-        elif db is js:  # one conversion serves both
-            env[f"_db{i}"] = db
-            lines.append(f"    x{i} = j{i} = {guard}_db{i}(x{i})")
-        else:
-            env[f"_db{i}"], env[f"_js{i}"] = db, js
-            lines.append(f"    j{i} = {guard}_js{i}(x{i})")
-            if db is not None:
-                lines.append(f"    x{i} = {guard}_db{i}(x{i})")
-        if leaves == {str} or (js is str and not optional):
-            lines.append(f"    s{i} = _E(j{i})")  # always a str here
-        elif leaves == {int}:
-            lines.append(f"    s{i} = _I(j{i})")
-        else:
-            lines.append(f"    s{i} = _J(j{i})")
-        row.append(f'"{f}": x{i}')
-        parts.append(f"'{'{' if i == 0 else ','}\"{f}\":' + s{i}")
-    payload = " + ".join(parts) + " + '}'" if parts else "'{}'"
-    lines.append(f"    payload = {payload}")
-    lines.append(
-        "    return {" + ", ".join(row) + "}, _H(payload.encode(), digest_size=16).hexdigest()"
-    )
+        row.append(f'"{f}": {f"None if x{i} is None else " if optional else ""}_db{i}(x{i})')
+    lines.append("    return {" + ", ".join(row) + "}, r.content_hash")
     exec("\n".join(lines), env)  # the source is built from field names of our own models
     fn: Callable[[Record], tuple[dict[str, Any], str]] = env["encode"]
     return fn

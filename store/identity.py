@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select, update
 
 from mapping.model import Entity
 from schoolgate.errors import StoreError
+from store.params import one_of
 from store.schema import IdentityRow, ReviewRow
 from store.tables import table
 from store.types import utcnow
@@ -47,7 +48,7 @@ class IdentityRepo:
             stmt = select(c.external_id, c.gateway_id).where(
                 c.system == system,
                 c.entity == entity.value,
-                c.external_id.in_(wanted[start : start + _CHUNK]),
+                one_of(self.conn, c.external_id, wanted[start : start + _CHUNK]),
             )
             out.update({ext: gid for ext, gid in self.conn.execute(stmt)})
         return out

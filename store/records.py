@@ -37,6 +37,7 @@ from schoolgate.errors import StoreError
 from store import changelog
 from store.bulk import bulk
 from store.codec import CODECS, Codec
+from store.params import one_of
 from store.schema import AuditRow
 from store.tables import ROWS, table
 from store.types import utcnow
@@ -250,7 +251,7 @@ class RecordsRepo:
     ) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), CHUNK):
-            stmt = select(table).where(table.c.id.in_(ids[start : start + CHUNK]))
+            stmt = select(table).where(one_of(self.conn, table.c.id, ids[start : start + CHUNK]))
             if live_only:
                 stmt = stmt.where(table.c.deleted_at.is_(None))
             for row in self.conn.execute(stmt):
@@ -330,7 +331,7 @@ class RecordsRepo:
         out: dict[str, tuple[str, int]] = {}
         for start in range(0, len(wanted), CHUNK):
             stmt = select(c.id, c.content_hash, c.version).where(
-                c.id.in_(wanted[start : start + CHUNK]), c.deleted_at.is_(None)
+                one_of(self.conn, c.id, wanted[start : start + CHUNK]), c.deleted_at.is_(None)
             )
             out.update({rid: (h, v) for rid, h, v in self.conn.execute(stmt)})
         return out

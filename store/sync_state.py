@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from mapping.model import Entity, Record
 from store.bulk import bulk
 from store.codec import CODECS
+from store.params import one_of
 from store.records import AUDIT, CHUNK, table_of
 from store.schema import ConflictRow, IdentityRow, OutboxRow, ReviewRow, RunRow
 from store.tables import table
@@ -51,7 +52,7 @@ class SyncStateRepo:
         out: list[tuple[str, str, str | None]] = []
         for start in range(0, len(wanted), CHUNK):
             stmt = select(c.gateway_id, c.external_id, c.synced_hash, c.system, c.entity).where(
-                c.gateway_id.in_(wanted[start : start + CHUNK])
+                one_of(self.conn, c.gateway_id, wanted[start : start + CHUNK])
             )
             out.extend(
                 (gid, ext, h)
@@ -119,7 +120,7 @@ class SyncStateRepo:
         wanted = list(dict.fromkeys(ids))
         out: dict[str, tuple[Record | None, int]] = {}
         for start in range(0, len(wanted), CHUNK):
-            stmt = select(table).where(table.c.id.in_(wanted[start : start + CHUNK]))
+            stmt = select(table).where(one_of(self.conn, table.c.id, wanted[start : start + CHUNK]))
             for row in self.conn.execute(stmt):
                 m = row._mapping
                 rec = None if m["deleted_at"] is not None else codec.decode(m)
@@ -132,7 +133,7 @@ class SyncStateRepo:
         out: dict[str, int] = {}
         for start in range(0, len(wanted), CHUNK):
             stmt = select(table.c.id, table.c.version).where(
-                table.c.id.in_(wanted[start : start + CHUNK])
+                one_of(self.conn, table.c.id, wanted[start : start + CHUNK])
             )
             out.update({a: b for a, b in self.conn.execute(stmt)})
         return out

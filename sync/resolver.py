@@ -9,7 +9,6 @@ the review queue and the record waits there.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ from mapping.identity import resolve
 from mapping.model import Entity, Pupil, Record, Subgroup, Teacher, Tombstone, split_ext_ref
 from schoolgate.errors import RecordError
 from store import Tx
+from sync.ids import new_gid
 from sync.matching import PeopleIndex
 
 LEAVES = frozenset({Entity.MARKS, Entity.FINAL_MARKS, Entity.ATTENDANCE})
@@ -120,7 +120,7 @@ class IdentityResolver:
             for rec, ext, gid in self._match(tx, entity, unmatched):
                 self._remember(entity, ext, gid, local)
                 out.new_links.append((ext, gid))
-                out.items.append(rec.model_copy(update={"id": gid}))
+                out.items.append(_with_id(rec, gid))
         return out
 
     def _match(
@@ -146,7 +146,7 @@ class IdentityResolver:
         for rec, ext in unmatched:
             ids = found.get(tuple(getattr(rec, f) for f in fields)) if fields else None
             unique = ids is not None and len(ids) == 1 and ids[0] not in claimed
-            gid = ids[0] if unique and ids else uuid.uuid4().hex
+            gid = ids[0] if unique and ids else new_gid()
             claimed.add(gid)
             out.append((rec, ext, gid))
         return out
@@ -201,7 +201,7 @@ class IdentityResolver:
         self, tx: Tx, entity: Entity, item: Record, ext: str, out: Resolved
     ) -> str | None:
         if entity not in PEOPLE or not isinstance(item, Pupil | Teacher):
-            return uuid.uuid4().hex
+            return new_gid()
         index = self._people.get(entity)
         if index is None:
             linked = tx.linked_gids(self.system, entity)
@@ -214,7 +214,7 @@ class IdentityResolver:
             self._people[entity] = index
         status = tx.review_status(self.system, entity, ext)
         if status == "rejected":  # a person said: nobody here is this one
-            return uuid.uuid4().hex
+            return new_gid()
         if status == "open":
             out.errors.append(
                 (
@@ -233,7 +233,7 @@ class IdentityResolver:
             self._linked_people[entity].add(match.gid)
             return match.gid
         if match.kind == "create":
-            return uuid.uuid4().hex
+            return new_gid()
         tx.review_add(
             self.school_id, self.system, entity, ext, list(match.candidates), match.reason
         )
@@ -249,3 +249,11 @@ class IdentityResolver:
             )
         )
         return None
+
+
+def _with_id(rec: Record, gid: str) -> Record:
+    """``rec`` with its pending id set to ``gid``. ``rec`` was made by :func:`resolve` for this
+    page a moment ago and nothing else holds it, so the id is set in place instead of copying the
+    record once more (an id is not content: a cached hash stays right)."""
+    rec.__dict__["id"] = gid
+    return rec
