@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from schoolgate.errors import StoreError
+from store.bulk import bulk
 from store.schema import CheckpointRow, RunRow
 from store.tables import table
 from store.types import utcnow
@@ -90,19 +92,28 @@ class RunsRepo:
         self, school_id: str, system: str, entity: str, state: dict[str, Any]
     ) -> None:
         """Save the pull state; commit it in the same unit of work as the records it covers."""
-        c = CHECKPOINTS.c
-        key = (c.school_id == school_id, c.system == system, c.entity == str(entity))
-        now = utcnow()
-        done = self.conn.execute(
-            update(CHECKPOINTS).where(*key).values(state=state, updated_at=now)
+        row = {
+            "school_id": school_id,
+            "system": system,
+            "entity": str(entity),
+            "state": state,
+            "updated_at": utcnow(),
+        }
+        bulk(
+            self.conn, "upsert", CHECKPOINTS, list(row), lambda: _checkpoint_upsert(self.conn)
+        ).execute(self.conn, [row])
+
+
+def _checkpoint_upsert(conn: Connection) -> Any:
+    """INSERT of a checkpoint that replaces the state of the same (school, system, entity)."""
+    if conn.dialect.name == "postgresql":
+        pg: Any = postgresql.insert(CHECKPOINTS)
+        return pg.on_conflict_do_update(
+            index_elements=["school_id", "system", "entity"],
+            set_={"state": pg.excluded.state, "updated_at": pg.excluded.updated_at},
         )
-        if done.rowcount == 0:
-            self.conn.execute(
-                CHECKPOINTS.insert().values(
-                    school_id=school_id,
-                    system=system,
-                    entity=str(entity),
-                    state=state,
-                    updated_at=now,
-                )
-            )
+    lite: Any = sqlite.insert(CHECKPOINTS)
+    return lite.on_conflict_do_update(
+        index_elements=["school_id", "system", "entity"],
+        set_={"state": lite.excluded.state, "updated_at": lite.excluded.updated_at},
+    )

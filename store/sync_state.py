@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from mapping.model import Entity, Record
 from store.bulk import bulk
@@ -29,6 +30,10 @@ IDENTITY = table(IdentityRow)
 CONFLICTS = table(ConflictRow)
 OUTBOX = table(OutboxRow)
 REVIEW = table(ReviewRow)
+_FINDING_COLUMNS = (
+    "school_id", "system", "entity", "record_id", "kind", "status", "field", "detail",
+    "policy", "base", "incoming", "current", "created_at",
+)  # fmt: skip
 _LINK_COLUMNS = ("system", "entity", "external_id", "gateway_id", "synced_hash", "created_at")
 RUNS = table(RunRow)
 
@@ -175,10 +180,11 @@ class SyncStateRepo:
         if not rows:
             return
         now = utcnow()
-        keys = ("field", "base", "incoming", "current", "policy", "detail")
-        self.conn.execute(
-            CONFLICTS.insert(),
-            [{k: None for k in keys} | dict(r) | {"created_at": now} for r in rows],
+        unknown = {k for r in rows for k in r} - set(_FINDING_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown finding fields: {sorted(unknown)}")
+        bulk(self.conn, "insert", CONFLICTS, _FINDING_COLUMNS, lambda: insert(CONFLICTS)).execute(
+            self.conn, [{k: r.get(k) for k in _FINDING_COLUMNS} | {"created_at": now} for r in rows]
         )
 
     # -- runs ---------------------------------------------------------------------------
@@ -292,27 +298,27 @@ class MatchRepo:
         self, entity: Entity, school_id: str, fields: Sequence[str], keys: Sequence[tuple[Any, ...]]
     ) -> dict[tuple[Any, ...], list[str]]:
         """Live records of the school whose ``fields`` equal one of ``keys``: key → ids.
-        ``None`` in a key matches NULL (keys are grouped by which of their fields are null)."""
-        from sqlalchemy import tuple_
 
+        The query goes by the first field alone (a string column with an index of its own, or
+        leading one — see ``sync.resolver.MATCH_KEYS``), the rest of the key is compared here;
+        ``None`` in a key matches NULL."""
         table = table_of(entity)
+        wanted = set(keys)
+        anchor = table.c[fields[0]]
+        values = sorted({k[0] for k in wanted if k[0] is not None})
+        present: list[ColumnElement[bool]] = []
+        if values:
+            present.append(one_of(self.conn, anchor, values))
+        if any(k[0] is None for k in wanted):
+            present.append(anchor.is_(None))
+        if not present:
+            return {}
+        stmt = select(table.c.id, *(table.c[f] for f in fields)).where(
+            table.c.school_id == school_id, table.c.deleted_at.is_(None), or_(*present)
+        )
         out: dict[tuple[Any, ...], list[str]] = {}
-        groups: dict[tuple[bool, ...], list[tuple[Any, ...]]] = {}
-        for key in dict.fromkeys(keys):
-            groups.setdefault(tuple(v is None for v in key), []).append(key)
-        for nulls, group in groups.items():
-            present = [f for f, n in zip(fields, nulls, strict=True) if not n]
-            cols = [table.c[f] for f in present]
-            null_conds = [table.c[f].is_(None) for f, n in zip(fields, nulls, strict=True) if n]
-            step = max(1, 5000 // max(1, len(present)))
-            for start in range(0, len(group), step):
-                chunk = [tuple(v for v in k if v is not None) for k in group[start : start + step]]
-                conds = [table.c.school_id == school_id, table.c.deleted_at.is_(None), *null_conds]
-                if len(cols) == 1:
-                    conds.append(cols[0].in_([k[0] for k in chunk]))
-                elif cols:
-                    conds.append(tuple_(*cols).in_(chunk))
-                stmt = select(table.c.id, *(table.c[f] for f in fields)).where(*conds)
-                for row in self.conn.execute(stmt):
-                    out.setdefault(tuple(row[1:]), []).append(row[0])
+        for row in self.conn.execute(stmt):
+            key = tuple(row[1:])
+            if key in wanted:
+                out.setdefault(key, []).append(row[0])
         return out

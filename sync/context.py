@@ -39,9 +39,10 @@ class StoreFacts:
     def prefetch_lessons(self, tx: Tx, ids: Iterable[str]) -> None:
         missing = [i for i in set(ids) if i not in self._lessons]
         if missing:
-            for lid, rec in tx.get(Entity.LESSONS, missing).items():
-                if isinstance(rec, Lesson):
-                    self._lessons[lid] = (rec.date, rec.class_id)
+            for lid, (date, class_id) in tx.fields_of(
+                Entity.LESSONS, missing, ("date", "class_id")
+            ).items():
+                self._lessons[lid] = (date, class_id)
 
     def note_lessons(self, lessons: Iterable[Lesson]) -> None:
         for rec in lessons:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -338,7 +338,7 @@ class Puller:
             seen.update(i.id for i in resolved.items)
             if rejected:
                 self._tainted.add((entity, scope))
-        decisions, stored = self._decide(tx, entity, resolved.items)
+        decisions, stored = self._decide(tx, entity, resolved.items, fresh=resolved.minted)
         crashpoint("pull.mapped")
         self._reject(tx, entity, rejected)
         if entity is Entity.PUPILS:
@@ -386,11 +386,18 @@ class Puller:
         )
 
     def _decide(
-        self, tx: Tx, entity: Entity, items: Sequence[Record | Tombstone]
+        self,
+        tx: Tx,
+        entity: Entity,
+        items: Sequence[Record | Tombstone],
+        *,
+        fresh: Collection[str] = (),
     ) -> tuple[list[Decision], dict[str, Stored]]:
+        """Plan ``items`` against what the store holds of them (``fresh``: ids just minted,
+        which it cannot hold yet, so they are not looked up)."""
         if not items:
             return [], {}
-        ids = [i.id for i in items]
+        ids = [i.id for i in items if i.id not in fresh] if fresh else [i.id for i in items]
         states = tx.record_states(entity, ids)
         agreements = tx.agreements(self.system, entity, ids)
         stored = {

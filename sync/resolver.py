@@ -9,11 +9,11 @@ the review queue and the record waits there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from mapping.identity import resolve
-from mapping.model import Entity, Pupil, Record, Subgroup, Teacher, Tombstone, split_ext_ref
+from mapping.identity import Lookup, resolve
+from mapping.model import Entity, Pupil, Record, Subgroup, Teacher, Tombstone
 from schoolgate.errors import RecordError
 from store import Tx
 from sync.ids import new_gid
@@ -22,16 +22,17 @@ from sync.matching import PeopleIndex
 LEAVES = frozenset({Entity.MARKS, Entity.FINAL_MARKS, Entity.ATTENDANCE})
 PEOPLE = frozenset({Entity.PUPILS, Entity.TEACHERS})
 
-#: how a record first seen from one system is recognised among what others already brought
+#: how a record first seen from one system is recognised among what others already brought;
+#: the store looks up by the first field (a string column, indexed where the table is large)
 MATCH_KEYS: dict[Entity, tuple[str, ...]] = {
     Entity.PERIODS: ("kind", "start", "end"),
     Entity.SUBJECTS: ("name",),
     Entity.CLASSES: ("year", "name"),
     Entity.SUBGROUPS: ("class_id", "subject_id", "name"),
     Entity.LESSONS: ("class_id", "subgroup_id", "subject_id", "date", "number"),
-    Entity.MARKS: ("pupil_id", "lesson_id", "work_type"),
+    Entity.MARKS: ("lesson_id", "pupil_id", "work_type"),
     Entity.FINAL_MARKS: ("pupil_id", "subject_id", "period_id", "kind"),
-    Entity.ATTENDANCE: ("pupil_id", "lesson_id"),
+    Entity.ATTENDANCE: ("lesson_id", "pupil_id"),
 }
 #: new records per entity and run that are matched without first asking whether any could be
 FEW = 5000
@@ -44,13 +45,17 @@ class Resolved:
     #: new identity links to write with the page: (external id, gid)
     new_links: list[tuple[str, str]] = field(default_factory=list)
     errors: list[tuple[str, RecordError]] = field(default_factory=list)
+    #: gateway ids minted for this page: records the store cannot hold yet
+    minted: set[str] = field(default_factory=set)
 
 
 class IdentityResolver:
     def __init__(self, system: str, school_id: str) -> None:
         self.system = system
         self.school_id = school_id
-        self._cache: dict[tuple[Entity, str], str] = {}
+        self._prefix = f"{system}:"
+        #: per entity: external reference (``"es2:55001"``) → gateway id
+        self._cache: dict[Entity, dict[str, str]] = {}
         self._people: dict[Entity, PeopleIndex] = {}
         self._linked_people: dict[Entity, set[str]] = {}
         self._has: dict[Entity, bool] = {}
@@ -65,40 +70,40 @@ class IdentityResolver:
 
     def resolve_page(self, tx: Tx, entity: Entity, items: Sequence[Record | Tombstone]) -> Resolved:
         out = Resolved()
-        local: dict[tuple[Entity, str], str] = {}
-        self._prefetch(tx, entity, items, local)
+        known = self._known(tx, entity, items)
+        prefix = self._prefix
 
         def lookup(system: str, target: Entity, ext: str) -> str | None:
-            if system != self.system:
-                return None
-            return self._cache.get((target, ext)) or local.get((target, ext))
+            table = known.get(target) or self._cache.get(target, {})
+            return table.get(f"{system}:{ext}")
 
+        own = known[entity]
         unmatched: list[tuple[Record, str]] = []
         for item in items:
-            parts = split_ext_ref(item.id)
-            if parts is None and isinstance(item, Record):
-                # the mapping found the record itself (by name, against the roster): a system
-                # that gives no id of its own for it; nothing to link
-                try:
-                    out.items.append(resolve(item, lookup))
-                except RecordError as exc:
-                    out.errors.append((item.id, exc))
-                continue
-            if parts is None or parts[0] != self.system:
+            ref = item.id
+            if not ref.startswith(prefix):
+                if ":" not in ref and isinstance(item, Record):
+                    # the mapping found the record itself (by name, against the roster): a
+                    # system that gives no id of its own for it; nothing to link
+                    try:
+                        out.items.append(resolve(item, lookup))
+                    except RecordError as exc:
+                        out.errors.append((ref, exc))
+                    continue
                 out.errors.append(
                     (
-                        item.id,
+                        ref,
                         RecordError(
                             "id is not from this system",
                             entity=entity,
-                            record_id=item.id,
+                            record_id=ref,
                             system=self.system,
                         ),
                     )
                 )
                 continue
-            ext = parts[1]
-            gid = lookup(self.system, entity, ext)
+            ext = ref[len(prefix) :]
+            gid = own.get(ref)
             if isinstance(item, Tombstone):
                 if gid is not None:
                     out.items.append(item.model_copy(update={"id": gid}))
@@ -108,26 +113,29 @@ class IdentityResolver:
                     gid = self._first_seen_person(tx, entity, item, ext, out)
                     if gid is None:
                         continue
-                    self._remember(entity, ext, gid, local)
+                    own[ref] = gid
                     out.new_links.append((ext, gid))
                 if gid is None:
-                    unmatched.append((resolve(item, lookup, lambda *_: _PENDING), ext))
+                    unmatched.append((_resolved(item, _PENDING, known, lookup), ext))
                 else:
-                    out.items.append(resolve(item, lookup))
+                    out.items.append(_resolved(item, gid, known, lookup))
             except RecordError as exc:
                 out.errors.append((ext, exc))
         if unmatched:
-            for rec, ext, gid in self._match(tx, entity, unmatched):
-                self._remember(entity, ext, gid, local)
+            for rec, ext, gid, fresh in self._match(tx, entity, unmatched):
+                if fresh:
+                    out.minted.add(gid)
+                own[prefix + ext] = gid
                 out.new_links.append((ext, gid))
                 out.items.append(_with_id(rec, gid))
         return out
 
     def _match(
         self, tx: Tx, entity: Entity, unmatched: Sequence[tuple[Record, str]]
-    ) -> list[tuple[Record, str, str]]:
+    ) -> list[tuple[Record, str, str, bool]]:
         """Gateway ids for records first seen: an unlinked store record with the same natural
-        key (brought by another system) when there is exactly one, else a new id."""
+        key (brought by another system) when there is exactly one, else a new id (marked
+        ``True``)."""
         fields = MATCH_KEYS.get(entity)
         found: dict[tuple[object, ...], list[str]] = {}
         # a few new records (an incremental read): just look; many (a first read): look only if
@@ -141,14 +149,17 @@ class IdentityResolver:
             candidates = {g for ids in found.values() for g in ids}
             taken = set(tx.agreements(self.system, entity, candidates)) if candidates else set()
             found = {k: [g for g in ids if g not in taken] for k, ids in found.items()}
-        out = []
+        out: list[tuple[Record, str, str, bool]] = []
         claimed: set[str] = set()
         for rec, ext in unmatched:
             ids = found.get(tuple(getattr(rec, f) for f in fields)) if fields else None
             unique = ids is not None and len(ids) == 1 and ids[0] not in claimed
-            gid = ids[0] if unique and ids else new_gid()
+            gid = ids[0] if unique and ids else None
+            if gid is None:
+                out.append((rec, ext, new_gid(), True))
+                continue
             claimed.add(gid)
-            out.append((rec, ext, gid))
+            out.append((rec, ext, gid, False))
         return out
 
     def _store_has(self, tx: Tx, entity: Entity) -> bool:
@@ -160,42 +171,42 @@ class IdentityResolver:
             self._has[entity] = known
         return known
 
-    def _remember(
-        self, entity: Entity, ext: str, gid: str, local: dict[tuple[Entity, str], str]
-    ) -> None:
-        if entity in LEAVES:
-            local[(entity, ext)] = gid
-        else:
-            self._cache[(entity, ext)] = gid
-
-    def _prefetch(
-        self,
-        tx: Tx,
-        entity: Entity,
-        items: Sequence[Record | Tombstone],
-        local: dict[tuple[Entity, str], str],
-    ) -> None:
+    def _known(
+        self, tx: Tx, entity: Entity, items: Sequence[Record | Tombstone]
+    ) -> dict[Entity, dict[str, str]]:
+        """External reference → gateway id for the page's records and what they refer to: the
+        run's cache, topped up from the identity map in one query per entity. Leaf entities
+        (marks …) are not cached across pages, so memory stays flat."""
+        prefix = self._prefix
+        known: dict[Entity, dict[str, str]] = {}
         wanted: dict[Entity, set[str]] = {}
 
-        def want(target: Entity, ref: str | None) -> None:
-            if ref is None:
-                return
-            parts = split_ext_ref(ref)
-            if parts and parts[0] == self.system and (target, parts[1]) not in self._cache:
-                wanted.setdefault(target, set()).add(parts[1])
+        def table(target: Entity) -> dict[str, str]:
+            found = known.get(target)
+            if found is None:
+                found = known[target] = (
+                    {} if target in LEAVES else self._cache.setdefault(target, {})
+                )
+            return found
 
-        for item in items:
-            want(entity, item.id)
-            if isinstance(item, Record):
-                for name, target in item.refs.items():
-                    want(target, getattr(item, name))
-                if isinstance(item, Subgroup):
-                    for member in item.member_ids:
-                        want(Entity.PUPILS, member)
+        def want(target: Entity, refs: Iterable[str | None]) -> None:
+            have = table(target)
+            for ref in refs:
+                if ref is not None and ref not in have and ref.startswith(prefix):
+                    wanted.setdefault(target, set()).add(ref[len(prefix) :])
+
+        want(entity, (i.id for i in items))
+        records = [i for i in items if isinstance(i, Record)]
+        for cls in {type(r) for r in records}:
+            for name, target in cls.refs.items():
+                want(target, (r.__dict__[name] for r in records if type(r) is cls))
+            if entity is Entity.SUBGROUPS:
+                want(Entity.PUPILS, (m for r in records for m in getattr(r, "member_ids", ())))
         for target, exts in wanted.items():
-            found = tx.lookup_ext(self.system, target, exts)
-            for ext, gid in found.items():
-                self._remember(target, ext, gid, local)
+            have = table(target)
+            for ext, gid in tx.lookup_ext(self.system, target, exts).items():
+                have[prefix + ext] = gid
+        return known
 
     def _first_seen_person(
         self, tx: Tx, entity: Entity, item: Record, ext: str, out: Resolved
@@ -257,3 +268,30 @@ def _with_id(rec: Record, gid: str) -> Record:
     record once more (an id is not content: a cached hash stays right)."""
     rec.__dict__["id"] = gid
     return rec
+
+
+def _resolved(
+    item: Record, gid: str, known: dict[Entity, dict[str, str]], lookup: Lookup
+) -> Record:
+    """``item`` with ``gid`` as its id and gateway ids in its reference fields: what
+    :func:`mapping.identity.resolve` does, with the page's lookups already at hand."""
+    if isinstance(item, Subgroup):  # member lists too: the general way
+        return resolve(item, lookup, lambda *_: gid)
+    values = item.__dict__
+    changes: dict[str, object] = {"id": gid}
+    for name, target in item.refs.items():
+        ref = values[name]
+        if ref is None:
+            continue
+        found = known[target].get(ref)
+        if found is None:
+            if ":" not in ref:
+                continue  # already a gateway id
+            raise RecordError(
+                f"refers to {target} {ref} which the gateway does not know",
+                entity=item.entity,
+                record_id=item.id,
+                field=name,
+            )
+        changes[name] = found
+    return item.model_copy(update=changes)
