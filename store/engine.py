@@ -13,6 +13,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from schoolgate.errors import StoreError
 from store import migrate
+from store.checkpointer import Checkpointer
 from store.conflicts import ConflictsRepo
 from store.identity import IdentityRepo
 from store.outbox import OutboxRepo
@@ -29,6 +30,7 @@ SQLITE_PRAGMAS = (
     "foreign_keys=OFF",
     "cache_size=-65536",
     "temp_store=MEMORY",
+    "wal_autocheckpoint=0",  # checkpoints run on a thread of their own (store.checkpointer)
 )
 
 
@@ -74,8 +76,11 @@ def _describe(exc: DBAPIError) -> str:
 class Store:
     """The journal store. ``Store.open(url)``, then ``with store.begin() as tx: ...``."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, checkpointer: Checkpointer | None = None) -> None:
         self.engine = engine
+        self._checkpointer = checkpointer
+        if checkpointer is not None:
+            event.listen(engine, "commit", lambda conn: checkpointer.notify())
 
     @classmethod
     def open(cls, url: str, *, echo: bool = False) -> Store:
@@ -87,6 +92,9 @@ class Store:
         if backend == "sqlite":
             engine = create_engine(parsed, echo=echo)
             _sqlite_setup(engine)
+            path = parsed.database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                return cls(engine, Checkpointer(path))
         elif backend == "postgresql":
             if parsed.drivername == "postgresql":
                 parsed = parsed.set(drivername="postgresql+psycopg")
@@ -147,6 +155,9 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
 
     def __enter__(self) -> Store:
         return self

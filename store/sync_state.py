@@ -313,12 +313,13 @@ class MatchRepo:
             present.append(anchor.is_(None))
         if not present:
             return {}
-        stmt = select(table.c.id, *(table.c[f] for f in fields)).where(
-            table.c.school_id == school_id, table.c.deleted_at.is_(None), or_(*present)
-        )
+        # school and liveness are checked here: in the WHERE clause SQLite would rather walk
+        # the school's index (every record of the school) than the anchor's
+        c = table.c
+        stmt = select(c.id, c.school_id, c.deleted_at, *(c[f] for f in fields)).where(or_(*present))
         out: dict[tuple[Any, ...], list[str]] = {}
         for row in self.conn.execute(stmt):
-            key = tuple(row[1:])
-            if key in wanted:
+            key = tuple(row[3:])
+            if key in wanted and row[1] == school_id and row[2] is None:
                 out.setdefault(key, []).append(row[0])
         return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -148,6 +149,10 @@ class Puller:
 
     # -- entry point ---------------------------------------------------------------------
     def run(self) -> RunReport:
+        with _fewer_collections():
+            return self._run()
+
+    def _run(self) -> RunReport:
         started = time.monotonic()
         caps = self.connector.capabilities()
         entities = [
@@ -555,6 +560,19 @@ class Puller:
             self.push_targets,
             policy.default_policy,
         )
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """A pull makes millions of short-lived objects (wire items, records, rows) and few cycles;
+    at its default pace (a collection every 700 allocations) the cyclic collector spends seconds
+    of a large sync walking the heap for nothing. It runs less often during a pull."""
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _scope_key(page: Page) -> str:
