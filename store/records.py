@@ -23,12 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -37,12 +37,13 @@ from schoolgate.errors import StoreError
 from store import changelog
 from store.bulk import bulk
 from store.codec import CODECS, Codec
-from store.params import one_of
-from store.schema import AuditRow
+from store.params import none_of, one_of
+from store.schema import AuditRow, IdentityRow
 from store.tables import ROWS, table
 from store.types import utcnow
 
 AUDIT = table(AuditRow)
+_IDENTITY = table(IdentityRow)
 #: records per statement; a chunk's ids fit in one IN list on both engines
 CHUNK = 20_000
 
@@ -352,12 +353,22 @@ class RecordsRepo:
             out.update({rid: (h, v) for rid, h, v in self.conn.execute(stmt)})
         return out
 
-    def ids_in_scope(self, entity: Entity, school_id: str, **filters: Any) -> set[str]:
+    def ids_in_scope(
+        self,
+        entity: Entity,
+        school_id: str,
+        *,
+        linked_to: str | None = None,
+        excluding: Collection[str] = (),
+        **filters: Any,
+    ) -> set[str]:
         """Ids of the school's live records matching ``filters``.
 
         A filter named after a column matches it (a list, tuple or set matches any of its values);
         ``date_from``/``date_to`` bound the record's ``date`` — for marks and attendance, the date
         of their lesson — and for those two ``class_id`` and ``subject_id`` are their lesson's.
+        ``linked_to``: only records that system has an id for; ``excluding``: ids left out (in the
+        query, so that a whole snapshot's ids need not come back to be subtracted here).
         """
         table = table_of(entity)
         via_lesson = "lesson_id" in table.c
@@ -386,6 +397,17 @@ class RecordsRepo:
                 conds.append(target.in_(list(value)))
             else:
                 conds.append(target == value)
+        if excluding:
+            conds.append(none_of(self.conn, table.c.id, list(excluding)))
+        if linked_to is not None:
+            ident = _IDENTITY.c
+            conds.append(
+                exists().where(
+                    ident.gateway_id == table.c.id,
+                    ident.system == linked_to,
+                    ident.entity == entity.value,
+                )
+            )
         stmt = select(table.c.id)
         if joined:
             stmt = stmt.join(lessons, lessons.c.id == table.c.lesson_id)

@@ -17,6 +17,7 @@ import time
 _VERSION = 0x7 << 76
 _VARIANT = 0b10 << 62
 _COUNTER_BITS = 42  # 12 bits of rand_a, then the top 30 bits of rand_b
+_LOW30 = (1 << 30) - 1
 
 
 class _Clock:
@@ -27,7 +28,8 @@ class _Clock:
         self.ms = -1
         self.counter = 0
 
-    def tick(self) -> tuple[int, int]:
+    def tick(self, n: int = 1) -> tuple[int, int]:
+        """Reserve ``n`` consecutive (millisecond, counter) slots; returns the first."""
         with self.lock:
             ms = time.time_ns() // 1_000_000
             if ms > self.ms:
@@ -36,10 +38,12 @@ class _Clock:
                 self.counter = int.from_bytes(os.urandom(6)) >> (48 - _COUNTER_BITS + 1)
             else:  # the same millisecond, or the clock went back: count on from the last one
                 self.counter += 1
-                if self.counter >> _COUNTER_BITS:  # spent: borrow the next millisecond
-                    self.ms += 1
-                    self.counter = 0
-            return self.ms, self.counter
+            if (self.counter + n - 1) >> _COUNTER_BITS:  # spent: borrow the next millisecond
+                self.ms += 1
+                self.counter = 0
+            first = (self.ms, self.counter)
+            self.counter += n - 1
+            return first
 
 
 _CLOCK = _Clock()
@@ -47,14 +51,17 @@ _CLOCK = _Clock()
 
 def new_gid() -> str:
     """A new gateway id."""
-    ms, counter = _CLOCK.tick()
-    rand_a, rand_b_high = counter >> 30, counter & ((1 << 30) - 1)
-    value = (
-        (ms & ((1 << 48) - 1)) << 80
-        | _VERSION
-        | rand_a << 64
-        | _VARIANT
-        | rand_b_high << 32
-        | random.getrandbits(32)  # the module reseeds itself in a forked child
-    )
-    return f"{value:032x}"
+    return new_gids(1)[0]
+
+
+def new_gids(n: int) -> list[str]:
+    """``n`` new gateway ids, in minting order (one reservation for them all)."""
+    if n <= 0:
+        return []
+    ms, counter = _CLOCK.tick(n)
+    stamp = (ms & ((1 << 48) - 1)) << 80 | _VERSION | _VARIANT
+    rand = random.getrandbits  # the module reseeds itself in a forked child
+    return [
+        f"{stamp | (c >> 30) << 64 | (c & _LOW30) << 32 | rand(32):032x}"
+        for c in range(counter, counter + n)
+    ]

@@ -177,11 +177,7 @@ class Puller:
                 roster = [e for e in entities if e in ROSTER]
                 if roster:
                     self._pull_roster(roster)
-                for entity in entities:
-                    if entity not in ROSTER:
-                        self._pull_entity(entity)
-                        if entity is Entity.SUBGROUPS:
-                            self._roster_changed()  # lessons name their subgroups
+                self._pull_entities([e for e in entities if e not in ROSTER])
         except _Held as held:
             self._record_hold(held.reason)
         except (AuthError, ConfigError) as exc:
@@ -254,12 +250,18 @@ class Puller:
             self.facts.load_roster(tx)
             refresh_mapper(self.mapper, tx, self.school_id)
 
-    def _pull_entity(self, entity: Entity) -> None:
-        """Pages go in units of about ``chunk_size`` records: one transaction (and one
-        checkpoint) per unit keeps commits few without holding much in memory."""
-        pages = prefetch(self._pages(entity))
-        with contextlib.closing(pages):
-            self._units_of(pages)
+    def _pull_entities(self, entities: Sequence[Entity]) -> None:
+        """Each entity in turn; pages go in units of about ``chunk_size`` records: one
+        transaction (and one checkpoint) per unit keeps commits few without holding much in
+        memory. One reader fetches ahead across entities, so the next entity's first pages are
+        on their way while this one's last are applied."""
+        tagged = prefetch((e, page) for e in entities for page in self._pages(e))
+        with contextlib.closing(tagged):
+            stream = _Stream(tagged)
+            for entity in entities:
+                self._units_of(stream.pages_of(entity))
+                if entity is Entity.SUBGROUPS:
+                    self._roster_changed()  # lessons name their subgroups
 
     def _units_of(self, pages: Iterator[Page]) -> None:
         exhausted = False
@@ -443,11 +445,10 @@ class Puller:
                 filters[key] = gid
             else:
                 filters[key] = value
-        linked = tx.linked_gids(self.system, entity)
         # only records this system knows can disappear from it
-        return {
-            rid for rid in tx.ids_in_scope(entity, self.school_id, **filters) if rid in linked
-        } - seen
+        return tx.ids_in_scope(
+            entity, self.school_id, linked_to=self.system, excluding=seen, **filters
+        )
 
     def _track_pupils(self, unit: _Unit, items: Sequence[Record | Tombstone], page: Page) -> None:
         if unit.pupils_active is None:
@@ -560,6 +561,26 @@ class Puller:
             self.push_targets,
             policy.default_policy,
         )
+
+
+class _Stream:
+    """``(entity, page)`` pairs in entity order, taken one entity at a time."""
+
+    def __init__(self, source: Iterator[tuple[Entity, Page]]) -> None:
+        self._source = source
+        self._next: tuple[Entity, Page] | None = None
+
+    def pages_of(self, entity: Entity) -> Iterator[Page]:
+        while True:
+            if self._next is None:
+                self._next = next(self._source, None)
+                if self._next is None:
+                    return
+            if self._next[0] is not entity:
+                return
+            page = self._next[1]
+            self._next = None
+            yield page
 
 
 @contextmanager

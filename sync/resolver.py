@@ -16,7 +16,7 @@ from mapping.identity import Lookup, resolve
 from mapping.model import Entity, Pupil, Record, Subgroup, Teacher, Tombstone
 from schoolgate.errors import RecordError
 from store import Tx
-from sync.ids import new_gid
+from sync.ids import new_gid, new_gids
 from sync.matching import PeopleIndex
 
 LEAVES = frozenset({Entity.MARKS, Entity.FINAL_MARKS, Entity.ATTENDANCE})
@@ -149,6 +149,9 @@ class IdentityResolver:
             candidates = {g for ids in found.values() for g in ids}
             taken = set(tx.agreements(self.system, entity, candidates)) if candidates else set()
             found = {k: [g for g in ids if g not in taken] for k, ids in found.items()}
+        if not found:  # nothing to match (a first read): new ids, minted in one go
+            gids = new_gids(len(unmatched))
+            return [(rec, ext, gid, True) for (rec, ext), gid in zip(unmatched, gids, strict=True)]
         out: list[tuple[Record, str, str, bool]] = []
         claimed: set[str] = set()
         for rec, ext in unmatched:

@@ -181,6 +181,24 @@ def test_ids_in_scope_for_a_windowed_read(store: Store) -> None:
             tx.ids_in_scope(Entity.MARKS, SCHOOL, colour="red")
 
 
+def test_ids_in_scope_linked_to_a_system_and_excluding_seen_ids(store: Store) -> None:
+    with store.begin() as tx:
+        tx.upsert(Entity.MARKS, [mark(i) for i in range(6)], source="es2")
+        tx.link_agreed("es2", Entity.MARKS, [(f"e{i}", f"mark-{i}", None) for i in range(4)])
+        tx.link_agreed("o7", Entity.MARKS, [("x5", "mark-5", None)])
+    with store.read() as tx:
+        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, linked_to="es2") == {
+            "mark-0", "mark-1", "mark-2", "mark-3"
+        }  # fmt: skip
+        seen = {f"mark-{i}" for i in (0, 2, 5)} | {f"unknown-{i}" for i in range(3000)}
+        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, linked_to="es2", excluding=seen) == {
+            "mark-1", "mark-3"
+        }  # fmt: skip
+        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, excluding=seen) == {
+            "mark-1", "mark-3", "mark-4"
+        }  # fmt: skip
+
+
 def test_iter_records_streams_live_records_of_a_school(store: Store) -> None:
     pupils = [pupil(i) for i in range(5)]
     with store.begin() as tx:

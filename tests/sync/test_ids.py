@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 
-from sync.ids import new_gid
+from sync.ids import new_gid, new_gids
 
 
 def test_ids_are_uuid7_hex() -> None:
@@ -37,3 +37,13 @@ def test_ids_from_many_threads_are_distinct() -> None:
     assert len(set(every)) == len(every)
     for bucket in out:
         assert bucket == sorted(bucket)
+
+
+def test_a_batch_follows_what_came_before_and_precedes_what_comes_after() -> None:
+    before = new_gid()
+    batch = new_gids(10_000)
+    after = new_gid()
+    assert [before, *batch, after] == sorted([before, *batch, after])
+    assert len(set(batch)) == len(batch)
+    assert all(uuid.UUID(hex=g).version == 7 for g in batch[:100])
+    assert new_gids(0) == []
