@@ -47,22 +47,24 @@ class Checkpointer:
 
     def _run(self) -> None:
         conn: sqlite3.Connection | None = None
-        try:
-            while True:
-                self._wake.wait()
-                if not self._stop.is_set():
-                    self._stop.wait(SETTLE_S)
-                self._wake.clear()
-                if not self._committed:  # closed before anything was written
-                    return
+        while True:
+            self._wake.wait()
+            if not self._stop.is_set():
+                self._stop.wait(SETTLE_S)
+            self._wake.clear()
+            if not self._committed:  # closed before anything was written
+                return
+            try:
                 if conn is None:  # opened once something was committed: the file exists
                     conn = sqlite3.connect(self._path, isolation_level=None)
                     conn.execute("PRAGMA busy_timeout=5000")
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                if self._stop.is_set():
-                    return
-        except sqlite3.Error as exc:  # the next opening of the store checkpoints on its own
-            log.warning("wal checkpoint failed", error=type(exc).__name__)
-        finally:
-            if conn is not None:
-                conn.close()
+            except sqlite3.Error as exc:  # tried again after the next commit
+                log.warning("wal checkpoint failed", error=type(exc).__name__)
+                if conn is not None:
+                    conn.close()
+                conn = None
+            if self._stop.is_set():
+                if conn is not None:
+                    conn.close()
+                return
