@@ -107,7 +107,8 @@ class Record(BaseModel):
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy with ``update`` applied (not validated, as in pydantic); its hash is computed
-        afresh when ``update`` touches content. Shallow copies — the sync engine's hot path — skip pydantic's generic copying."""
+        afresh when ``update`` touches content. Shallow copies — the sync engine's hot path —
+        skip pydantic's generic copying."""
         if deep:
             copy = super().model_copy(update=update, deep=True)
             copy.__dict__.pop("content_hash", None)

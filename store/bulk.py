@@ -14,11 +14,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Connection, DateTime, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
 
+from schoolgate.errors import StoreError
 from store.types import UTCDateTime, fast_json
 
 Processor = Callable[[Any], Any]
@@ -113,3 +115,21 @@ def bulk(
     if found is None:
         found = _CACHE[key] = BulkStatement(conn.dialect, table, build(), columns)
     return found
+
+
+def upsert_statement(
+    conn: Connection, table: Table, columns: Sequence[str], *, key: Sequence[str]
+) -> ClauseElement:
+    """INSERT over ``columns`` that, on a row with the same ``key``, sets the other columns."""
+    dialect = conn.dialect.name
+    stmt: Any
+    if dialect == "sqlite":
+        stmt = sqlite.insert(table)
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table)
+    else:  # pragma: no cover - the configuration admits only these two
+        raise StoreError(f"unsupported database dialect {dialect!r}")
+    upsert: ClauseElement = stmt.on_conflict_do_update(
+        index_elements=list(key), set_={c: stmt.excluded[c] for c in columns if c not in key}
+    )
+    return upsert

@@ -29,13 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, exists, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from mapping.model import Entity, Record
 from schoolgate.errors import StoreError
 from store import changelog
-from store.bulk import bulk
+from store.bulk import bulk, upsert_statement
 from store.codec import CODECS, Codec
 from store.params import none_of, one_of
 from store.schema import AuditRow, IdentityRow
@@ -63,19 +62,6 @@ def table_of(entity: Entity) -> Table:
 
 def _iso(v: Any) -> Any:
     return v.isoformat() if isinstance(v, dt.date) else v
-
-
-def _upsert_statement(conn: Connection, table: Table, columns: Sequence[str]) -> Any:
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        stmt: Any = sqlite.insert(table)
-    elif dialect == "postgresql":
-        stmt = postgresql.insert(table)
-    else:  # pragma: no cover - the configuration admits only these two
-        raise StoreError(f"unsupported database dialect {dialect!r}")
-    return stmt.on_conflict_do_update(
-        index_elements=["id"], set_={c: stmt.excluded[c] for c in columns if c != "id"}
-    )
 
 
 _AUDIT_COLUMNS = (
@@ -181,7 +167,7 @@ class RecordsRepo:
             "upsert",
             table,
             columns,
-            lambda: _upsert_statement(self.conn, table, columns),
+            lambda: upsert_statement(self.conn, table, columns, key=("id",)),
         ).execute(self.conn, writes)
 
         entity = codec.entity.value
@@ -342,16 +328,10 @@ class RecordsRepo:
 
     def hashes(self, entity: Entity, ids: Iterable[str]) -> dict[str, tuple[str, int]]:
         """``id → (content_hash, version)`` of the live records among ``ids``."""
-        table = table_of(entity)
-        c = table.c
-        wanted = list(ids)
-        out: dict[str, tuple[str, int]] = {}
-        for start in range(0, len(wanted), CHUNK):
-            stmt = select(c.id, c.content_hash, c.version).where(
-                one_of(self.conn, c.id, wanted[start : start + CHUNK]), c.deleted_at.is_(None)
-            )
-            out.update({rid: (h, v) for rid, h, v in self.conn.execute(stmt)})
-        return out
+        return {
+            rid: (h, v)
+            for rid, (h, v) in self.fields_of(entity, ids, ("content_hash", "version")).items()
+        }
 
     def ids_in_scope(
         self,

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from schoolgate.errors import StoreError
-from store.bulk import bulk
+from store.bulk import bulk, upsert_statement
 from store.schema import CheckpointRow, RunRow
 from store.tables import table
 from store.types import utcnow
@@ -99,21 +98,13 @@ class RunsRepo:
             "state": state,
             "updated_at": utcnow(),
         }
+        columns = list(row)
         bulk(
-            self.conn, "upsert", CHECKPOINTS, list(row), lambda: _checkpoint_upsert(self.conn)
+            self.conn,
+            "upsert",
+            CHECKPOINTS,
+            columns,
+            lambda: upsert_statement(
+                self.conn, CHECKPOINTS, columns, key=("school_id", "system", "entity")
+            ),
         ).execute(self.conn, [row])
-
-
-def _checkpoint_upsert(conn: Connection) -> Any:
-    """INSERT of a checkpoint that replaces the state of the same (school, system, entity)."""
-    if conn.dialect.name == "postgresql":
-        pg: Any = postgresql.insert(CHECKPOINTS)
-        return pg.on_conflict_do_update(
-            index_elements=["school_id", "system", "entity"],
-            set_={"state": pg.excluded.state, "updated_at": pg.excluded.updated_at},
-        )
-    lite: Any = sqlite.insert(CHECKPOINTS)
-    return lite.on_conflict_do_update(
-        index_elements=["school_id", "system", "entity"],
-        set_={"state": lite.excluded.state, "updated_at": lite.excluded.updated_at},
-    )

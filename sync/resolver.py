@@ -149,21 +149,20 @@ class IdentityResolver:
             candidates = {g for ids in found.values() for g in ids}
             taken = set(tx.agreements(self.system, entity, candidates)) if candidates else set()
             found = {k: [g for g in ids if g not in taken] for k, ids in found.items()}
-        if not found:  # nothing to match (a first read): new ids, minted in one go
-            gids = new_gids(len(unmatched))
-            return [(rec, ext, gid, True) for (rec, ext), gid in zip(unmatched, gids, strict=True)]
-        out: list[tuple[Record, str, str, bool]] = []
+        chosen: list[str | None] = []
         claimed: set[str] = set()
-        for rec, ext in unmatched:
-            ids = found.get(tuple(getattr(rec, f) for f in fields)) if fields else None
-            unique = ids is not None and len(ids) == 1 and ids[0] not in claimed
-            gid = ids[0] if unique and ids else None
-            if gid is None:
-                out.append((rec, ext, new_gid(), True))
-                continue
-            claimed.add(gid)
-            out.append((rec, ext, gid, False))
-        return out
+        for rec, _ in unmatched:
+            ids = found.get(tuple(getattr(rec, f) for f in fields)) if found and fields else None
+            if ids is not None and len(ids) == 1 and ids[0] not in claimed:
+                claimed.add(ids[0])
+                chosen.append(ids[0])
+            else:
+                chosen.append(None)
+        minted = iter(new_gids(chosen.count(None)))  # the new ids, reserved in one go
+        return [
+            (rec, ext, gid, False) if gid is not None else (rec, ext, next(minted), True)
+            for (rec, ext), gid in zip(unmatched, chosen, strict=True)
+        ]
 
     def _store_has(self, tx: Tx, entity: Entity) -> bool:
         """Whether anything in the store could match: records this system has no id for.
