@@ -294,6 +294,19 @@ class MatchRepo:
         )
         return self.conn.execute(stmt).first() is not None
 
+    def has_linked(self, entity: Entity, school_id: str, system: str) -> bool:
+        """Whether the school has records of ``entity`` (live or not) that ``system`` has an id
+        for."""
+        table = table_of(entity)
+        c = IDENTITY.c
+        stmt = (
+            select(c.id)
+            .join(table, table.c.id == c.gateway_id)
+            .where(c.system == system, c.entity == entity.value, table.c.school_id == school_id)
+            .limit(1)
+        )
+        return self.conn.execute(stmt).first() is not None
+
     def match_natural(
         self, entity: Entity, school_id: str, fields: Sequence[str], keys: Sequence[tuple[Any, ...]]
     ) -> dict[tuple[Any, ...], list[str]]:

@@ -146,6 +146,9 @@ class Puller:
         self._seen: dict[tuple[Entity, str], set[str]] = {}
         self._tainted: set[tuple[Entity, str]] = set()
         self._scopes: dict[tuple[Entity, str], dict[str, Any]] = {}
+        #: per entity: whether the school had records linked to this system when the run first
+        #: read the entity; if not, every linked record of a scope was seen in it
+        self._linked_before: dict[Entity, bool] = {}
 
     # -- entry point ---------------------------------------------------------------------
     def run(self) -> RunReport:
@@ -340,6 +343,8 @@ class Puller:
         rejected.extend(resolved.errors)
         scope = _scope_key(page)
         if page.snapshot:
+            if entity not in self._linked_before:
+                self._linked_before[entity] = tx.has_linked(entity, self.school_id, self.system)
             seen = self._seen.setdefault((entity, scope), set())
             self._scopes[(entity, scope)] = dict(page.scope)
             seen.update(i.id for i in resolved.items)
@@ -381,6 +386,8 @@ class Puller:
             self._tainted.discard(key)
             return
         entity, _ = key
+        if not self._linked_before.get(entity, True):
+            return  # all this system's records here were linked by this run, and seen by it
         missing = self._missing(unit.tx, entity, self._scopes.pop(key, {}), seen)
         if not missing:
             return
