@@ -94,6 +94,18 @@ def measure_connector(url: str) -> dict[str, Any]:
 def raw_pages(url: str, timeout: float = 60) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Every page of a full ES2 read, fetched with plain httpx and parsed with ``json``:
     ``(path, items)``. The raw limit the connector is measured against."""
+    for path, _, body in _raw_reads(url, timeout):
+        yield path, body["data"]
+
+
+def raw_bodies(url: str, timeout: float = 60) -> Iterator[tuple[str, bytes]]:
+    """Every page of a full ES2 read as the bytes the simulator sent: ``(path, content)``."""
+    for path, content, _ in _raw_reads(url, timeout):
+        yield path, content
+
+
+def _raw_reads(url: str, timeout: float) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+    """``(path, content, parsed body)`` of every page of a full read; each parsed once."""
     from connectors.es2 import windows
 
     start, end = _year(url)
@@ -114,10 +126,9 @@ def raw_pages(url: str, timeout: float = 60) -> Iterator[tuple[str, list[dict[st
                 q: dict[str, Any] = {**params, "limit": PAGE}
                 if cursor:
                     q["cursor"] = cursor
-                body = json.loads(
-                    http.get(f"/api/v2/schools/42/{path}", params=q, headers=auth).content
-                )
-                yield path, body["data"]
+                content = http.get(f"/api/v2/schools/42/{path}", params=q, headers=auth).content
+                body = json.loads(content)
+                yield path, content, body
                 cursor = body["next_cursor"]
                 if not cursor:
                     break
