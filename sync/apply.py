@@ -62,9 +62,9 @@ def apply_decisions(
     recorded = _recorded(tx, ctx, entity, decisions)
     for d in decisions:
         for f in d.findings:
-            if not d.applies and _key(d.record_id, f.kind, f.field, d.incoming, d.current) in (
-                recorded
-            ):
+            if (not d.applies or f.kind == BOTH_CHANGED) and _key(
+                d.record_id, f.kind, f.field, d.incoming, d.current, d.base
+            ) in recorded:
                 continue  # the same edits read again: already on the conflict queue
             status = "noted"
             if d.op is Op.CONFLICT:
@@ -135,7 +135,8 @@ def _content(rec: Record | None) -> dict[str, Any] | None:
     return None if rec is None else rec.content()
 
 
-_Key = tuple[str, str, str | None, str, str]
+BOTH_CHANGED = "both_changed"
+_Key = tuple[str, str, str | None, str, str, str]
 
 
 def _key(
@@ -144,12 +145,17 @@ def _key(
     field: str | None,
     incoming: Record | dict[str, Any] | None,
     current: Record | dict[str, Any] | None,
+    base: Record | dict[str, Any] | None,
 ) -> _Key:
+    """What makes two findings one: the record, the kind and field, and the versions met —
+    for a conflict (both sides changed) also the version they last agreed on."""
+
     def canon(value: Record | dict[str, Any] | None) -> str:
         content = value.content() if isinstance(value, Record) else value
         return json.dumps(content, sort_keys=True, ensure_ascii=False)
 
-    return (record_id, kind, field, canon(incoming), canon(current))
+    agreed = canon(base) if kind == BOTH_CHANGED else ""
+    return (record_id, kind, field, canon(incoming), canon(current), agreed)
 
 
 def _recorded(
@@ -160,14 +166,23 @@ def _recorded(
     A held conflict, a conflict the local side won (its edit still waits in the outbox) and a
     rejected record are decided again each time the system sends the same version — the next
     incremental read's overlap, a full read. The same record, kind and versions (incoming and
-    current) are one finding: recorded once, whatever became of it since.
+    current) are one finding: recorded once, whatever became of it since. A conflict is the same
+    one as long as the agreed version is too, even when this time the decision applies the
+    incoming side (under ``newer-wins``, the system sent the same value again, later than the
+    local edit).
     """
-    ids = sorted({d.record_id for d in decisions if d.findings and not d.applies})
+    ids = sorted(
+        {
+            d.record_id
+            for d in decisions
+            if d.findings and (not d.applies or any(f.kind == BOTH_CHANGED for f in d.findings))
+        }
+    )
     out: set[_Key] = set()
     for rid in ids:
         for c in tx.conflicts_list(
             school_id=ctx.school_id, status=None, entity=entity.value, record_id=rid
         ):
             if c.system == ctx.system:
-                out.add(_key(c.record_id, c.kind, c.field, c.incoming, c.current))
+                out.add(_key(c.record_id, c.kind, c.field, c.incoming, c.current, c.base))
     return out

@@ -315,6 +315,14 @@ MEETING: list[Event] = [
 ]
 #: remote after local: newer-wins takes the system's value
 REMOTE_LAST: list[Event] = [("local", 0, "4/5"), ("remote", 0, "3"), ("remote", 1, "2")]
+#: the system sends the same value again, now later than the local edit: under newer-wins the
+#: same conflict now goes the system's way, and stays one row on the queue
+SENT_AGAIN: list[Event] = [
+    ("remote", 1, "2"),
+    ("local", 1, "1"),
+    ("pull", 0, ""),
+    ("remote", 1, "2"),
+]
 
 
 class Model:
@@ -361,6 +369,7 @@ class Model:
 @example(policy="newer-wins", offset=3, steps=MEETING)
 @example(policy="source-wins", offset=3, steps=MEETING)
 @example(policy="newer-wins", offset=5, steps=REMOTE_LAST)
+@example(policy="newer-wins", offset=0, steps=SENT_AGAIN)
 def test_each_conflict_is_recorded_once_and_its_policy_decides(
     engine: Bench, policy: ConflictPolicy, offset: int, steps: list[Event]
 ) -> None:
