@@ -215,6 +215,16 @@ class RecordsRepo:
             [w["id"] for w in writes],
         )
 
+    def states(self, entity: Entity, ids: Sequence[str]) -> dict[str, tuple[str, int, bool]]:
+        """``id → (content_hash, version, deleted)`` of the stored records among ``ids``, live or
+        soft-deleted: what a planner needs to know before it needs the records themselves."""
+        table = table_of(entity)
+        out: dict[str, tuple[str, int, bool]] = {}
+        for start in range(0, len(ids), CHUNK):
+            found = self._states(table, ids[start : start + CHUNK])
+            out.update({rid: (h, v, d is not None) for rid, (h, v, d) in found.items()})
+        return out
+
     def _states(self, table: Table, ids: Sequence[str]) -> dict[str, tuple[str, int, Any]]:
         """``id → (content_hash, version, deleted_at)`` of stored rows: one SELECT.
 
@@ -325,6 +335,16 @@ class RecordsRepo:
             )
             out.update({row[0]: tuple(row[1:]) for row in self.conn.execute(stmt)})
         return out
+
+    def fields_in_school(
+        self, entity: Entity, school_id: str, fields: Sequence[str]
+    ) -> dict[str, tuple[Any, ...]]:
+        """``id → (values of fields)`` of every live record of the school."""
+        c = table_of(entity).c
+        stmt = select(c.id, *(c[f] for f in fields)).where(
+            c.school_id == school_id, c.deleted_at.is_(None)
+        )
+        return {row[0]: tuple(row[1:]) for row in self.conn.execute(stmt)}
 
     def hashes(self, entity: Entity, ids: Iterable[str]) -> dict[str, tuple[str, int]]:
         """``id → (content_hash, version)`` of the live records among ``ids``."""

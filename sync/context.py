@@ -23,14 +23,16 @@ class StoreFacts:
     def load_roster(self, tx: Tx) -> None:
         """(Re)read classes, pupils and periods: small, and needed by every rule."""
         self._class_parallel = {
-            c.id: c.parallel
-            for c in tx.iter_records(Entity.CLASSES, self.school_id)
-            if isinstance(c, SchoolClass)
+            cid: parallel
+            for cid, (parallel,) in tx.fields_in_school(
+                Entity.CLASSES, self.school_id, ("parallel",)
+            ).items()
         }
         self._pupil_class = {
-            p.id: p.class_id
-            for p in tx.iter_records(Entity.PUPILS, self.school_id)
-            if isinstance(p, Pupil)
+            pid: class_id
+            for pid, (class_id,) in tx.fields_in_school(
+                Entity.PUPILS, self.school_id, ("class_id",)
+            ).items()
         }
         self._periods = [
             p for p in tx.iter_records(Entity.PERIODS, self.school_id) if isinstance(p, Period)

@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import gc
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -412,12 +413,31 @@ class Puller:
         if not items:
             return [], {}
         ids = [i.id for i in items if i.id not in fresh] if fresh else [i.id for i in items]
-        states = tx.record_states(entity, ids)
+        heads = tx.states(entity, ids)
         agreements = tx.agreements(self.system, entity, ids)
-        stored = {
-            rid: Stored(record=rec, version=ver, synced_hash=agreements.get(rid))
-            for rid, (rec, ver) in states.items()
-        }
+        stored: dict[str, Stored] = {}
+        decode: dict[str, None] = {}
+        once = Counter(ids)
+        for item in items:
+            head = heads.get(item.id)
+            if head is None:
+                continue
+            content_hash, version, deleted = head
+            if deleted:
+                stored[item.id] = Stored(None, version, agreements.get(item.id))
+            elif (
+                isinstance(item, Record)
+                and once[item.id] == 1
+                and item.content_hash == content_hash
+            ):
+                # the same content as stored: the incoming record stands in for the stored one
+                # (they differ at most in ids and times, which a record found unchanged is not
+                # compared by), so the stored one is not read back and rebuilt
+                stored[item.id] = Stored(item, version, agreements.get(item.id))
+            else:
+                decode[item.id] = None
+        for rid, (rec, ver) in tx.record_states(entity, list(decode)).items():
+            stored[rid] = Stored(record=rec, version=ver, synced_hash=agreements.get(rid))
         for item in items:
             st = stored.get(item.id)
             if st is not None and st.synced_hash and needs_base(item, st):
@@ -460,9 +480,10 @@ class Puller:
     def _track_pupils(self, unit: _Unit, items: Sequence[Record | Tombstone], page: Page) -> None:
         if unit.pupils_active is None:
             unit.pupils_active = {
-                p.id: p.status == "active"
-                for p in unit.tx.iter_records(Entity.PUPILS, self.school_id)
-                if isinstance(p, Pupil)
+                pid: status == "active"
+                for pid, (status,) in unit.tx.fields_in_school(
+                    Entity.PUPILS, self.school_id, ("status",)
+                ).items()
             }
             unit.pupils_full = (
                 page.snapshot
