@@ -53,6 +53,14 @@ class IdentityRepo:
             out.update({ext: gid for ext, gid in self.conn.execute(stmt)})
         return out
 
+    def links_of(self, system: str, entity: Entity) -> dict[str, str]:
+        """``external id → gateway id`` of every link of ``entity`` in ``system``."""
+        c = IDENTITY.c
+        stmt = select(c.external_id, c.gateway_id).where(
+            c.system == system, c.entity == entity.value
+        )
+        return {ext: gid for ext, gid in self.conn.execute(stmt)}
+
     def link(self, system: str, entity: Entity, ext_id: str, gid: str) -> None:
         """Record that ``ext_id`` in ``system`` is ``gid``; relinking elsewhere is refused."""
         self.link_many(system, entity, {ext_id: gid})

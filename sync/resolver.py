@@ -36,6 +36,9 @@ MATCH_KEYS: dict[Entity, tuple[str, ...]] = {
 }
 #: new records per entity and run that are matched without first asking whether any could be
 FEW = 5000
+#: references to look up at once past which a cached entity's whole identity map is read instead
+#: (an incremental read of marks names lessons from all over the year, page after page)
+WHOLE = 500
 _PENDING = "\x00pending"
 
 
@@ -60,6 +63,8 @@ class IdentityResolver:
         self._linked_people: dict[Entity, set[str]] = {}
         self._has: dict[Entity, bool] = {}
         self._first_seen_count: dict[Entity, int] = {}
+        #: cached entities whose every link is in the cache: a reference not there is unknown
+        self._complete: set[Entity] = set()
 
     def reset(self) -> None:
         """Drop everything cached (after a rolled-back unit, minted ids are gone)."""
@@ -67,6 +72,7 @@ class IdentityResolver:
         self._people.clear()
         self._linked_people.clear()
         self._has.clear()
+        self._complete.clear()
 
     def resolve_page(self, tx: Tx, entity: Entity, items: Sequence[Record | Tombstone]) -> Resolved:
         out = Resolved()
@@ -193,6 +199,8 @@ class IdentityResolver:
 
         def want(target: Entity, refs: Iterable[str | None]) -> None:
             have = table(target)
+            if target in self._complete:
+                return
             for ref in refs:
                 if ref is not None and ref not in have and ref.startswith(prefix):
                     wanted.setdefault(target, set()).add(ref[len(prefix) :])
@@ -206,7 +214,14 @@ class IdentityResolver:
                 want(Entity.PUPILS, (m for r in records for m in getattr(r, "member_ids", ())))
         for target, exts in wanted.items():
             have = table(target)
-            for ext, gid in tx.lookup_ext(self.system, target, exts).items():
+            if target not in LEAVES and len(exts) >= WHOLE:
+                # many at once: the whole map in one read, then no more lookups this run (links
+                # made later in the run go into the cache as they are made)
+                found = tx.links_of(self.system, target)
+                self._complete.add(target)
+            else:
+                found = tx.lookup_ext(self.system, target, exts)
+            for ext, gid in found.items():
                 have[prefix + ext] = gid
         return known
 

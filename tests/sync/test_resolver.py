@@ -1,0 +1,145 @@
+"""Identity resolution of a page: references looked up, or the whole map read once when many."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mapping.model import Entity, Lesson, Mark
+from store import Store, Tx
+from sync.resolver import WHOLE, IdentityResolver
+
+SCHOOL = "sch1"
+AT = dt.datetime(2026, 2, 3, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store.open(db_url)
+    s.upgrade()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+class Counting:
+    """The transaction, with a count of the identity-map reads made through it."""
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+        self.lookups: list[tuple[Entity, int]] = []
+        self.whole: list[Entity] = []
+
+    def lookup_ext(self, system: str, entity: Entity, ext_ids: Any) -> dict[str, str]:
+        wanted = list(ext_ids)
+        self.lookups.append((entity, len(wanted)))
+        return self._tx.lookup_ext(system, entity, wanted)
+
+    def links_of(self, system: str, entity: Entity) -> dict[str, str]:
+        self.whole.append(entity)
+        return self._tx.links_of(system, entity)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
+
+
+def _mark(n: int, lesson: str) -> Mark:
+    return Mark(
+        id=f"es2:M{n}",
+        school_id=SCHOOL,
+        ext_ids={"es2": f"M{n}"},
+        modified_at=AT,
+        pupil_id="es2:P1",
+        lesson_id=f"es2:{lesson}",
+        value="5",
+    )
+
+
+def _lesson(ext: str) -> Lesson:
+    return Lesson(
+        id=f"es2:{ext}",
+        school_id=SCHOOL,
+        ext_ids={"es2": ext},
+        class_id="class-5a",
+        subject_id="subject-math",
+        teacher_id="teacher-1",
+        date=dt.date(2026, 2, 3),
+        number=1,
+    )
+
+
+def _linked(store: Store, lessons: int) -> None:
+    with store.begin() as tx:
+        tx.link_agreed("es2", Entity.PUPILS, [("P1", "pupil-1", None)])
+        tx.link_agreed(
+            "es2", Entity.LESSONS, [(f"L{n}", f"lesson-{n}", None) for n in range(lessons)]
+        )
+
+
+def test_many_references_read_the_whole_map_once_and_later_links_join_it(store: Store) -> None:
+    _linked(store, WHOLE + 100)
+    resolver = IdentityResolver("es2", SCHOOL)
+    with store.begin() as raw:
+        tx = Counting(raw)
+        first = resolver.resolve_page(
+            tx,  # type: ignore[arg-type]
+            Entity.MARKS,
+            [_mark(n, f"L{n}") for n in range(WHOLE)],
+        )
+        assert not first.errors
+        assert [m.lesson_id for m in first.items] == [f"lesson-{n}" for n in range(WHOLE)]
+        assert tx.whole == [Entity.LESSONS]
+        assert Entity.LESSONS not in {e for e, _ in tx.lookups}
+
+        # a lesson first seen later in the run is linked and minted; marks naming it resolve
+        made = resolver.resolve_page(tx, Entity.LESSONS, [_lesson("L-new")])  # type: ignore[arg-type]
+        assert [ext for ext, _ in made.new_links] == ["L-new"]
+        later = resolver.resolve_page(
+            tx,  # type: ignore[arg-type]
+            Entity.MARKS,
+            [_mark(WHOLE + 1, "L-new"), _mark(WHOLE + 2, f"L{WHOLE + 50}"), _mark(0, "L-gone")],
+        )
+        assert [m.lesson_id for m in later.items] == [
+            made.new_links[0][1],
+            f"lesson-{WHOLE + 50}",
+        ]
+        assert [(ext, e.field) for ext, e in later.errors] == [("M0", "lesson_id")]
+        assert tx.whole == [Entity.LESSONS]  # read once
+        assert Entity.LESSONS not in {e for e, _ in tx.lookups}  # and never looked up since
+
+
+def test_a_few_references_are_looked_up(store: Store) -> None:
+    _linked(store, 10)
+    resolver = IdentityResolver("es2", SCHOOL)
+    with store.begin() as raw:
+        tx = Counting(raw)
+        out = resolver.resolve_page(
+            tx,  # type: ignore[arg-type]
+            Entity.MARKS,
+            [_mark(n, f"L{n}") for n in range(5)],
+        )
+        assert [m.lesson_id for m in out.items] == [f"lesson-{n}" for n in range(5)]
+        assert tx.whole == []
+        assert (Entity.LESSONS, 5) in tx.lookups
+
+
+def test_a_rolled_back_unit_forgets_the_whole_map(store: Store) -> None:
+    _linked(store, WHOLE)
+    resolver = IdentityResolver("es2", SCHOOL)
+    with store.begin() as raw:
+        tx = Counting(raw)
+        resolver.resolve_page(
+            tx,  # type: ignore[arg-type]
+            Entity.MARKS,
+            [_mark(n, f"L{n}") for n in range(WHOLE)],
+        )
+        assert tx.whole == [Entity.LESSONS]
+    resolver.reset()
+    with store.begin() as raw:
+        tx = Counting(raw)
+        resolver.resolve_page(tx, Entity.MARKS, [_mark(1, "L1")])  # type: ignore[arg-type]
+        assert (Entity.LESSONS, 1) in tx.lookups  # the cache is gone: looked up again
