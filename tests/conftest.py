@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from store import Store
+
 PG_URL = os.environ.get("SCHOOLGATE_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
 
 
@@ -76,3 +78,14 @@ def db_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A migrated store, once per engine."""
+    s = Store.open(db_url)
+    s.upgrade()
+    try:
+        yield s
+    finally:
+        s.close()

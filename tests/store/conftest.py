@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-
-import pytest
 
 from mapping.model import Lesson, Mark, Pupil
-from store import Store
 
 SCHOOL = "sch1"
 AT = dt.datetime(2026, 2, 3, 10, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.open(db_url)
-    s.upgrade()
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def mark(n: int, value: str = "5", *, lesson: int | None = None, school: str = SCHOOL) -> Mark:

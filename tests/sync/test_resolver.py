@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from mapping.model import Entity, Lesson, Mark
 from store import Store, Tx
-from sync.resolver import WHOLE, IdentityResolver
-
-SCHOOL = "sch1"
-AT = dt.datetime(2026, 2, 3, 10, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.open(db_url)
-    s.upgrade()
-    try:
-        yield s
-    finally:
-        s.close()
+from sync.resolver import WHOLE, IdentityResolver, Resolved
+from tests.store.conftest import AT, SCHOOL
 
 
 class Counting:
@@ -72,6 +57,12 @@ def _lesson(ext: str) -> Lesson:
     )
 
 
+def _marks_page(resolver: IdentityResolver, tx: Counting, count: int) -> Resolved:
+    """A page of ``count`` marks, each naming lesson ``L<n>``."""
+    page = [_mark(n, f"L{n}") for n in range(count)]
+    return resolver.resolve_page(tx, Entity.MARKS, page)  # type: ignore[arg-type]
+
+
 def _linked(store: Store, lessons: int) -> None:
     with store.begin() as tx:
         tx.link_agreed("es2", Entity.PUPILS, [("P1", "pupil-1", None)])
@@ -85,11 +76,7 @@ def test_many_references_read_the_whole_map_once_and_later_links_join_it(store: 
     resolver = IdentityResolver("es2", SCHOOL)
     with store.begin() as raw:
         tx = Counting(raw)
-        first = resolver.resolve_page(
-            tx,  # type: ignore[arg-type]
-            Entity.MARKS,
-            [_mark(n, f"L{n}") for n in range(WHOLE)],
-        )
+        first = _marks_page(resolver, tx, WHOLE)
         assert not first.errors
         assert [m.lesson_id for m in first.items] == [f"lesson-{n}" for n in range(WHOLE)]
         assert tx.whole == [Entity.LESSONS]
@@ -117,11 +104,7 @@ def test_a_few_references_are_looked_up(store: Store) -> None:
     resolver = IdentityResolver("es2", SCHOOL)
     with store.begin() as raw:
         tx = Counting(raw)
-        out = resolver.resolve_page(
-            tx,  # type: ignore[arg-type]
-            Entity.MARKS,
-            [_mark(n, f"L{n}") for n in range(5)],
-        )
+        out = _marks_page(resolver, tx, 5)
         assert [m.lesson_id for m in out.items] == [f"lesson-{n}" for n in range(5)]
         assert tx.whole == []
         assert (Entity.LESSONS, 5) in tx.lookups
@@ -132,11 +115,7 @@ def test_a_rolled_back_unit_forgets_the_whole_map(store: Store) -> None:
     resolver = IdentityResolver("es2", SCHOOL)
     with store.begin() as raw:
         tx = Counting(raw)
-        resolver.resolve_page(
-            tx,  # type: ignore[arg-type]
-            Entity.MARKS,
-            [_mark(n, f"L{n}") for n in range(WHOLE)],
-        )
+        _marks_page(resolver, tx, WHOLE)
         assert tx.whole == [Entity.LESSONS]
     resolver.reset()
     with store.begin() as raw:
