@@ -80,13 +80,17 @@ PushOp = Literal["upsert", "delete"]
 
 @dataclass(frozen=True, slots=True)
 class PushItem:
-    """One record to send. ``key`` is the idempotency key (``client_key``/``ext_id``/``ВнешнийИд``)."""
+    """One record to send. ``key`` is the idempotency key of this version of the record
+    (ES2 ``client_key``, О7 ``ext_id``): a resend carries the same key. ``record_key`` names the
+    record itself across its versions, for a system that replaces what was sent before under the
+    same key (АСИОУ ``ВнешнийИд``)."""
 
     key: str
     entity: Entity
     op: PushOp
     payload: WireRecord
     remote_id: str | None = None
+    record_key: str | None = None
 
 
 PushStatus = Literal["created", "updated", "duplicate", "deleted", "rejected", "pending"]

@@ -25,6 +25,7 @@ from mapping.model import PULL_ORDER, Entity, Record
 from schoolgate.errors import ConnectorError, RecordError
 from store import OutboxItem, OutboxResult, Store, Tx
 from sync.crash import crashpoint
+from sync.keys import record_key
 from sync.mappers import Mapper
 from sync.pull import RunReport
 
@@ -233,6 +234,7 @@ class Pusher:
                 "delete" if item.op == "delete" else "upsert",
                 payload,
                 remote_id=remote,
+                record_key=record_key(self.system, entity.value, item.record_id),
             )
             out.append(_Prepared(item, push, rec))
         return out

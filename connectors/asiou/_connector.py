@@ -7,9 +7,11 @@
   ``pending``; ``poll(tickets)`` reads the receipts and answers each item's final outcome once
   its receipt is processed.
 
-A ticket is ``"<receipt id>#<c|u|d>#<ВнешнийИд>"``: everything needed to answer one item from
-the receipt alone (which names only the rejected records), so the tickets the outbox keeps are
-enough after a restart — the connector itself keeps nothing between calls.
+A ticket is ``"<receipt id>#<c|u|d>#<ВнешнийИд>#<idempotency key>"``: everything needed to answer
+one item from the receipt alone (which names only the rejected records, by ``ВнешнийИд``), so the
+tickets the outbox keeps are enough after a restart — the connector itself keeps nothing between
+calls. ``ВнешнийИд`` names the record across its versions (see :func:`._package.external_id`); a
+ticket of three parts (made before it did) has the idempotency key there.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -27,7 +29,7 @@ from connectors.asiou._http import (
     classify_exception,
     classify_status,
 )
-from connectors.asiou._package import Receipt, build_import, parse_receipt
+from connectors.asiou._package import Receipt, build_import, external_id, parse_receipt
 from connectors.asiou._parse import DEFAULT_CHUNK, iter_pages
 from connectors.asiou._wire import DELETABLE, ENCODING, PACKAGE_ENTITIES, PUSH_ENTITIES
 from connectors.base import Capabilities, Page, PushItem, PushResult, ReadMode, State
@@ -39,18 +41,26 @@ PREFIX = "/asiou/exchange"
 _FLAGS = {"c": "created", "u": "updated", "d": "deleted"}
 
 
+class Ticket(NamedTuple):
+    receipt: str
+    outcome: str  # the item's outcome if the receipt does not reject it
+    external: str  # its ВнешнийИд, by which the receipt names a rejection
+    key: str  # its idempotency key, by which the outbox knows it
+
+
 def make_ticket(receipt: str, item: PushItem) -> str:
     flag = "d" if item.op == "delete" else ("u" if item.remote_id else "c")
-    return f"{receipt}#{flag}#{item.key}"
+    return f"{receipt}#{flag}#{external_id(item)}#{item.key}"
 
 
-def split_ticket(ticket: str) -> tuple[str, str, str]:
-    """``(receipt id, outcome if accepted, key)``."""
-    receipt, sep1, rest = ticket.partition("#")
-    flag, sep2, key = rest.partition("#")
-    if not (sep1 and sep2 and receipt and key) or flag not in _FLAGS:
+def split_ticket(ticket: str) -> Ticket:
+    parts = ticket.split("#")
+    if len(parts) == 3:  # made when ВнешнийИд was the idempotency key
+        parts.append(parts[2])
+    if len(parts) != 4 or not all(parts) or parts[1] not in _FLAGS:
         raise ValueError(f"not an АСИОУ ticket: {ticket!r}")
-    return receipt, _FLAGS[flag], key
+    receipt, flag, external, key = parts
+    return Ticket(receipt, _FLAGS[flag], external, key)
 
 
 class AsiouConnector:
@@ -212,21 +222,23 @@ class AsiouConnector:
         return [results[item.key] for item in items]
 
     def poll(self, tickets: Sequence[str]) -> list[PushResult]:
-        by_receipt: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        by_receipt: dict[str, list[tuple[str, Ticket]]] = defaultdict(list)
         for ticket in dict.fromkeys(tickets):
-            receipt_id, outcome, key = split_ticket(ticket)
-            by_receipt[receipt_id].append((ticket, outcome, key))
+            parsed = split_ticket(ticket)
+            by_receipt[parsed.receipt].append((ticket, parsed))
         out: list[PushResult] = []
         for receipt_id, entries in by_receipt.items():
             receipt = self.receipt(receipt_id)
             if not receipt.done:
                 continue
             errors = receipt.errors or {}
-            for ticket, outcome, key in entries:
-                if key in errors:
-                    out.append(PushResult(key, "rejected", error=errors[key], ticket=ticket))
+            for ticket, parsed in entries:
+                if parsed.external in errors:
+                    error = errors[parsed.external]
+                    out.append(PushResult(parsed.key, "rejected", error=error, ticket=ticket))
                 else:
-                    out.append(PushResult(key, outcome, ticket=ticket))  # type: ignore[arg-type]
+                    status = parsed.outcome
+                    out.append(PushResult(parsed.key, status, ticket=ticket))  # type: ignore[arg-type]
         return out
 
     def receipt(self, receipt_id: str) -> Receipt:

@@ -41,9 +41,16 @@ def _attrs(pairs: dict[str, str]) -> str:
     return "".join(f" {name}={quoteattr(value)}" for name, value in pairs.items())
 
 
+def external_id(item: PushItem) -> str:
+    """The item's ``ВнешнийИд``: the record's own key, so that a later version sent before a pull
+    has linked the record to its АСИОУ ``Ид`` replaces the earlier one instead of adding a second
+    record (the version's idempotency key when the caller gives no record key)."""
+    return item.record_key or item.key
+
+
 def record_xml(entity: Entity, item: PushItem) -> str:
     """One record element of an import package."""
-    attrs: dict[str, str] = {EXTERNAL_ID: item.key}
+    attrs: dict[str, str] = {EXTERNAL_ID: external_id(item)}
     if item.remote_id:
         attrs[ID] = item.remote_id
     members: list[str] = []

@@ -164,3 +164,33 @@ def test_a_restart_between_send_and_poll_records_every_outcome_once(
     with aworld.store.read() as tx:
         runs = [r for r in tx.runs_list() if r.direction == "push"]
     assert len(runs) == 3
+
+
+def test_a_new_mark_edited_before_any_pull_stays_one_record_in_asiou(aworld: World) -> None:
+    """The second version goes under the same ВнешнийИд as the first, so АСИОУ replaces the mark
+    it made from the first instead of adding another; the next pull links that one mark."""
+    assert pull(aworld, "asiou").status == "success"
+    _, _, new = _edits(aworld)
+    journal = Journal(aworld.store, aworld.school_config)
+    assert journal.write([new], actor="учитель")["queued"] == 1
+    push(aworld, "asiou")  # sent
+    push(aworld, "asiou")  # receipt read: accepted
+    edited = new.model_copy(update={"value": MarkValue.parse("4")})
+    assert journal.write([edited], actor="учитель")["queued"] == 1
+    push(aworld, "asiou")
+    push(aworld, "asiou")
+    with aworld.store.read() as tx:
+        assert sorted(o.status for o in tx.outbox_list(status=None)) == ["accepted", "accepted"]
+
+    pupils = aworld.ext_map("asiou", Entity.PUPILS)
+    lessons = aworld.ext_map("asiou", Entity.LESSONS)
+    same = [
+        m
+        for m in aworld.sim.held_marks().values()  # type: ignore[attr-defined]
+        if m.get("Учащийся") == pupils[new.pupil_id] and m.get("Урок") == lessons[new.lesson_id]
+    ]
+    assert [m["Значение"] for m in same] == ["4"]
+
+    back = pull(aworld, "asiou")
+    assert back.counts.total("created") == 0, back.counts.as_dict()
+    assert new.id in aworld.ext_map("asiou", Entity.MARKS)

@@ -143,8 +143,8 @@ def test_push_posts_a_windows_1251_package_and_answers_pending() -> None:
     )
     results = connector().push(Entity.MARKS, items())
     assert [r.status for r in results] == ["pending", "pending"]
-    assert split_ticket(results[0].ticket or "") == ("R-77", "created", "k1")
-    assert split_ticket(results[1].ticket or "") == ("R-77", "deleted", "k2")
+    assert split_ticket(results[0].ticket or "") == ("R-77", "created", "k1", "k1")
+    assert split_ticket(results[1].ticket or "") == ("R-77", "deleted", "k2", "k2")
     body = route.calls.last.request.content
     assert body.startswith(b'<?xml version="1.0" encoding="windows-1251"?>')
     root = etree.fromstring(body)
@@ -155,6 +155,51 @@ def test_push_posts_a_windows_1251_package_and_answers_pending() -> None:
     assert marks[1].get("Удалена") == "1" and marks[1].get("Ид") == "M7"
     total = root.find("Итог")
     assert total is not None and total.get("Записей") == "2"
+
+
+@respx.mock
+def test_the_record_key_is_the_external_id_and_a_rejection_by_it_answers_the_version() -> None:
+    """ВнешнийИд names the record (its versions share it, so a later one replaces an earlier);
+    the outbox still hears of each version by its own idempotency key."""
+    respx.post(IMPORT).mock(
+        return_value=httpx.Response(
+            202, content='<Квитанция Ид="R-78" Статус="принят"/>'.encode("cp1251")
+        )
+    )
+    route = respx.get(f"{BASE}/asiou/exchange/receipt/R-78").mock(
+        return_value=httpx.Response(
+            200,
+            content=(
+                '<Квитанция Ид="R-78" Статус="обработан" Принято="0" Отклонено="1">'
+                '<Ошибка ВнешнийИд="rec-1" Код="ПЕРИОД_ЗАКРЫТ" Текст="Период закрыт"/>'
+                "</Квитанция>"
+            ).encode("cp1251"),
+        )
+    )
+    v1, v2 = (
+        PushItem(key=k, entity=Entity.MARKS, op="upsert", payload=p, record_key="rec-1")
+        for k, p in (("v1", {"Значение": "4"}), ("v2", {"Значение": "5"}))
+    )
+    conn = connector()
+    tickets = [r.ticket or "" for r in conn.push(Entity.MARKS, [v1, v2])]
+    sent = etree.fromstring(respx.calls[0].request.content).find("Отметки")
+    assert sent is not None
+    assert [m.get("ВнешнийИд") for m in sent] == ["rec-1", "rec-1"]
+    assert [split_ticket(t) for t in tickets] == [
+        ("R-78", "created", "rec-1", "v1"),
+        ("R-78", "created", "rec-1", "v2"),
+    ]
+    results = conn.poll(tickets)
+    assert route.call_count == 1
+    assert [(r.key, r.status) for r in results] == [("v1", "rejected"), ("v2", "rejected")]
+
+
+def test_a_ticket_made_before_record_keys_still_reads() -> None:
+    assert split_ticket("R-1#u#sg-abc") == ("R-1", "updated", "sg-abc", "sg-abc")
+    with pytest.raises(ValueError):
+        split_ticket("R-1#x#sg-abc")
+    with pytest.raises(ValueError):
+        split_ticket("R-1#c##sg-abc")
 
 
 def test_push_of_an_entity_asiou_does_not_take_is_rejected_per_item() -> None:
