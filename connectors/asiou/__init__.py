@@ -12,6 +12,7 @@ from connectors.asiou._wire import (
     PACKAGE_ENTITIES,
     PUSH_ENTITIES,
     RECORD_ELEMENTS,
+    WireNames,
 )
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "PackageStream",
     "Receipt",
     "RetryPolicy",
+    "WireNames",
     "build_import",
     "classify_exception",
     "classify_status",

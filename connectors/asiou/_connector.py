@@ -31,9 +31,17 @@ from connectors.asiou._http import (
 )
 from connectors.asiou._package import Receipt, build_import, external_id, parse_receipt
 from connectors.asiou._parse import DEFAULT_CHUNK, iter_pages
-from connectors.asiou._wire import DELETABLE, ENCODING, PACKAGE_ENTITIES, PUSH_ENTITIES
+from connectors.asiou._wire import (
+    CONTRACT_NAMES,
+    DELETABLE,
+    ENCODING,
+    PACKAGE_ENTITIES,
+    PUSH_ENTITIES,
+    WireNames,
+)
 from connectors.base import Capabilities, Page, PushItem, PushResult, ReadMode, State
 from mapping.model import Entity
+from mapping.profile import load_profile
 from schoolgate.config import SystemConfig
 from schoolgate.errors import ConfigError, ContractViolation, TransientError
 
@@ -81,6 +89,7 @@ class AsiouConnector:
         chunk_size: int = DEFAULT_CHUNK,
         retry_base: float = 1.0,
         sleep: Callable[[float], None] | None = None,
+        names: WireNames = CONTRACT_NAMES,
     ) -> None:
         self._base = base_url.rstrip("/") + PREFIX
         self._school = school
@@ -88,6 +97,7 @@ class AsiouConnector:
         self._client = client or httpx.Client(timeout=timeout)
         self._auth = httpx.BasicAuth(login, password)
         self._chunk_size = chunk_size
+        self._names = names
         self._policy = RetryPolicy(retries + 1, base=retry_base)
         if sleep is not None:
             self._policy.sleep = sleep
@@ -111,6 +121,8 @@ class AsiouConnector:
             retries=config.retries,
             chunk_size=int(opts.get("chunk_size", DEFAULT_CHUNK)),
             retry_base=float(opts.get("retry_base", 1.0)),
+            # the package's names live in the mapping profile a deployment may override
+            names=WireNames.from_profile(load_profile(SYSTEM, config.profile).settings),
         )
 
     @classmethod
@@ -184,7 +196,11 @@ class AsiouConnector:
             if "xml" not in ctype:
                 raise ContractViolation(f"export answered {ctype!r}, not XML", system=SYSTEM)
             yield from iter_pages(
-                self._body(response), state=state, only=entity, chunk_size=self._chunk_size
+                self._body(response),
+                state=state,
+                only=entity,
+                chunk_size=self._chunk_size,
+                names=self._names,
             )
         finally:
             response.close()
@@ -204,7 +220,7 @@ class AsiouConnector:
             else:
                 send.append(item)
         if send:
-            body = build_import(self._school, entity, send)
+            body = build_import(self._school, entity, send, self._names)
             receipt = self._receipt(
                 "POST",
                 "/import",

@@ -15,18 +15,16 @@ from lxml import etree
 
 from connectors.asiou._stream import EntityDeclared, normalise_prolog
 from connectors.asiou._wire import (
-    CONTAINERS,
-    DELETED,
-    ELEMENT_OF,
+    CONTRACT_NAMES,
     ENCODING,
     EXTERNAL_ID,
-    ID,
     MEMBER,
     MEMBER_PUPIL,
     MEMBERS,
     ROOT,
     TOTAL,
     TOTAL_COUNT,
+    WireNames,
 )
 from connectors.base import PushItem
 from mapping.model import Entity
@@ -48,33 +46,35 @@ def external_id(item: PushItem) -> str:
     return item.record_key or item.key
 
 
-def record_xml(entity: Entity, item: PushItem) -> str:
+def record_xml(entity: Entity, item: PushItem, names: WireNames = CONTRACT_NAMES) -> str:
     """One record element of an import package."""
     attrs: dict[str, str] = {EXTERNAL_ID: external_id(item)}
     if item.remote_id:
-        attrs[ID] = item.remote_id
+        attrs[names.id_attr] = item.remote_id
     members: list[str] = []
     for name, value in item.payload.items():
-        if name.startswith("_") or name in (EXTERNAL_ID, ID):
+        if name.startswith("_") or name in (EXTERNAL_ID, names.id_attr):
             continue
         if name == MEMBERS:
             members = [str(m) for m in value or ()]
             continue
         attrs[name] = "" if value is None else str(value)
     if item.op == "delete":
-        attrs[DELETED] = "1"
-    element = ELEMENT_OF[entity]
+        attrs[names.deleted_attr] = "1"
+    element = names.element_of[entity]
     if not members:
         return f"<{element}{_attrs(attrs)}/>"
     inner = "".join(f"<{MEMBER}{_attrs({MEMBER_PUPIL: m})}/>" for m in members)
     return f"<{element}{_attrs(attrs)}>{inner}</{element}>"
 
 
-def build_import(school: str, entity: Entity, items: Sequence[PushItem]) -> bytes:
-    """The windows-1251 bytes of an import package for ``items``."""
+def build_import(
+    school: str, entity: Entity, items: Sequence[PushItem], names: WireNames = CONTRACT_NAMES
+) -> bytes:
+    """The windows-1251 bytes of an import package for ``items``, in ``names``."""
     head = _attrs({"Версия": VERSION, "Школа": school, "Источник": "gateway"})
-    body = "".join(record_xml(entity, item) for item in items)
-    container = CONTAINERS[entity]
+    body = "".join(record_xml(entity, item, names) for item in items)
+    container = names.containers[entity]
     text = (
         f'<?xml version="1.0" encoding="{ENCODING}"?>\n'
         f"<{ROOT}{head}><{container}>{body}</{container}>"

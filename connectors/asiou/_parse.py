@@ -31,17 +31,17 @@ from lxml import etree
 
 from connectors.asiou._stream import EntityDeclared, PackageStream, PrologTooLong
 from connectors.asiou._wire import (
+    CONTRACT_NAMES,
     ELEMENT_KEY,
-    ID,
     MEMBER,
     MEMBER_PUPIL,
     MEMBERS,
     PACKAGE_ENTITIES,
-    RECORD_ELEMENTS,
     TOTAL,
     TOTAL_COUNT,
     YEAR_ELEMENT,
     YEAR_KEY,
+    WireNames,
 )
 from connectors.base import Page, State, WireRecord
 from mapping.model import Entity
@@ -76,6 +76,7 @@ class _Pager:
 
     chunk_size: int
     state: State
+    id_attr: str = CONTRACT_NAMES.id_attr
     entity: Entity | None = None
     full: bool = False
     records: list[WireRecord] = dataclasses.field(default_factory=list)
@@ -89,7 +90,7 @@ class _Pager:
             self.flush(ready)
             self.entity = entity
             self.seen.add(entity)
-        rid = record.get(ID)
+        rid = record.get(self.id_attr)
         at = self.index.get(rid) if rid is not None else None
         if at is None:
             if rid is not None:
@@ -120,9 +121,10 @@ class _Pager:
 class _Collector:
     """The parser target: ``start`` of every element, in document order."""
 
-    def __init__(self, pager: _Pager, only: Entity | None) -> None:
+    def __init__(self, pager: _Pager, only: Entity | None, names: WireNames) -> None:
         self.pager = pager
         self.only = only
+        self.elements = names.record_elements
         self.root: dict[str, str] | None = None
         self.year: str | None = None
         self.total: str | None = None
@@ -131,7 +133,7 @@ class _Collector:
         self.ready: list[Page] = []
 
     def start(self, tag: str, attrib: dict[str, Any]) -> None:
-        entity = RECORD_ELEMENTS.get(tag)
+        entity = self.elements.get(tag)
         if entity is not None:
             self.counted += 1
             self.members = None
@@ -163,14 +165,16 @@ def iter_pages(
     state: State | None = None,
     only: Entity | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    names: WireNames = CONTRACT_NAMES,
 ) -> Iterator[Page]:
     """Pages of wire records from the package bytes in ``chunks``; see the module docstring.
 
     ``state`` is the state the pull started from: every page but the last carries it (it is only
     replaced once the whole package is known good). ``only`` keeps one entity's records.
+    ``names``: the record elements and id attribute, as the system's profile names them.
     """
-    pager = _Pager(chunk_size=chunk_size, state=dict(state or {}))
-    target = _Collector(pager, only)
+    pager = _Pager(chunk_size=chunk_size, state=dict(state or {}), id_attr=names.id_attr)
+    target = _Collector(pager, only, names)
     parser = package_parser(target)
     stream = PackageStream(chunks)
     try:

@@ -9,7 +9,12 @@ carries the package's ``Учебныйгод`` code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from mapping.model import PULL_ORDER, Entity
+from schoolgate.errors import ConfigError
 
 ENCODING = "windows-1251"
 ELEMENT_KEY = "_element"
@@ -61,3 +66,52 @@ PUSH_ENTITIES: frozenset[Entity] = frozenset(
 )
 #: entities whose export marks deletions with ``Удалена="1"``
 DELETABLE: frozenset[Entity] = frozenset({Entity.MARKS, Entity.FINAL_MARKS, Entity.ATTENDANCE})
+
+
+@dataclass(frozen=True)
+class WireNames:
+    """The names a package uses for records, their containers, ids and deletions.
+
+    The defaults are the modelled contract; a deployment whose АСИОУ names them otherwise renames
+    them in its profile (``[elements]``, ``[containers]``, ``id_attribute``,
+    ``deleted_attribute``), which the mapping reads too. Several element names may stand for one
+    entity (an old and a new name): the parser takes each, a push writes the last one listed.
+    """
+
+    record_elements: Mapping[str, Entity]
+    containers: Mapping[Entity, str]
+    id_attr: str = ID
+    deleted_attr: str = DELETED
+
+    @property
+    def element_of(self) -> dict[Entity, str]:
+        return {entity: name for name, entity in self.record_elements.items()}
+
+    @classmethod
+    def from_profile(cls, settings: Mapping[str, Any]) -> WireNames:
+        elements: dict[str, Entity] = {}
+        for name, value in dict(settings.get("elements") or RECORD_ELEMENTS).items():
+            try:
+                elements[str(name)] = Entity(value)
+            except ValueError:
+                raise ConfigError(
+                    f"profile element {name!r} names no entity ({value!r})", key="asiou.elements"
+                ) from None
+        containers = dict(CONTAINERS)
+        for key, name in dict(settings.get("containers") or {}).items():
+            try:
+                containers[Entity(key)] = str(name)
+            except ValueError:
+                raise ConfigError(
+                    f"profile container for {key!r}: no such entity", key="asiou.containers"
+                ) from None
+        return cls(
+            record_elements=elements,
+            containers=containers,
+            id_attr=str(settings.get("id_attribute") or ID),
+            deleted_attr=str(settings.get("deleted_attribute") or DELETED),
+        )
+
+
+#: the modelled contract's names
+CONTRACT_NAMES = WireNames(RECORD_ELEMENTS, CONTAINERS)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -286,3 +287,87 @@ def test_registered_as_an_entry_point() -> None:
     from connectors import registry
 
     assert registry.load("asiou") is AsiouConnector
+
+
+RENAMED = """
+# this region's АСИОУ calls absences «Посещение» in «Посещения»
+[elements]
+"Посещение" = "attendance"
+
+[containers]
+attendance = "Посещения"
+"""
+
+
+def _renamed_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str | None) -> Any:
+    from schoolgate.config import SystemConfig
+
+    monkeypatch.setenv("ASIOU_LOGIN", "gw")
+    monkeypatch.setenv("ASIOU_PASSWORD", "pw")
+    data: dict[str, Any] = {
+        "base_url": BASE,
+        "remote_school": "760215",
+        "credentials": {"login": {"env": "ASIOU_LOGIN"}, "password": {"env": "ASIOU_PASSWORD"}},
+    }
+    if profile is not None:
+        (tmp_path / "asiou.toml").write_text(profile, "utf-8")
+        data["profile"] = str(tmp_path / "asiou.toml")
+    return SystemConfig.model_validate(data)
+
+
+def _renamed_package() -> bytes:
+    text = package().decode("windows-1251")
+    text = text.replace("<Пропуски><Пропуск ", "<Посещения><Посещение ")
+    return text.replace("</Пропуски>", "</Посещения>").encode("windows-1251")
+
+
+@respx.mock
+def test_element_names_come_from_the_profile_a_deployment_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mapping.asiou import to_canonical
+    from mapping.model import Attendance
+    from mapping.profile import load_profile
+
+    respx.get(EXPORT).mock(
+        return_value=httpx.Response(200, headers=XML, content=_renamed_package())
+    )
+    config = _renamed_config(tmp_path, monkeypatch, RENAMED)
+    conn = AsiouConnector.from_config(config, client=httpx.Client())
+    pages = list(conn.pull(None, None))
+    assert pages[-1].complete  # the renamed record was counted against <Итог>
+    absences = [r for p in pages if p.entity is Entity.ATTENDANCE for r in p.records]
+    assert [r["Ид"] for r in absences] == ["A8000001"]
+    record = to_canonical(
+        None, absences[0], profile=load_profile("asiou", config.profile), school_id="s1"
+    )
+    assert isinstance(record, Attendance) and record.code == "Б"
+
+    route = respx.post(IMPORT).mock(
+        return_value=httpx.Response(
+            202, content='<Квитанция Ид="R-9" Статус="принят"/>'.encode("cp1251")
+        )
+    )
+    item = PushItem(key="k", entity=Entity.ATTENDANCE, op="upsert", payload={"Причина": "Б"})
+    conn.push(Entity.ATTENDANCE, [item])
+    sent = etree.fromstring(route.calls.last.request.content)
+    assert [(c.tag, [r.tag for r in c]) for c in sent if c.tag != "Итог"] == [
+        ("Посещения", ["Посещение"])
+    ]
+
+    # the contract's names alone do not know the renamed element: the count cannot agree
+    plain = AsiouConnector.from_config(
+        _renamed_config(tmp_path, monkeypatch, None), client=httpx.Client()
+    )
+    with pytest.raises(ContractViolation):
+        list(plain.pull(None, None))
+
+
+def test_a_profile_element_naming_no_entity_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schoolgate.errors import ConfigError
+
+    config = _renamed_config(tmp_path, monkeypatch, '[elements]\n"Посещение" = "absences"\n')
+    with pytest.raises(ConfigError, match="Посещение"):
+        AsiouConnector.from_config(config, client=httpx.Client())
