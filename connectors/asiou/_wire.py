@@ -89,28 +89,28 @@ class WireNames:
 
     @classmethod
     def from_profile(cls, settings: Mapping[str, Any]) -> WireNames:
-        elements: dict[str, Entity] = {}
-        for name, value in dict(settings.get("elements") or RECORD_ELEMENTS).items():
-            try:
-                elements[str(name)] = Entity(value)
-            except ValueError:
-                raise ConfigError(
-                    f"profile element {name!r} names no entity ({value!r})", key="asiou.elements"
-                ) from None
+        elements = {
+            str(name): _entity(value, f"element {name!r}", "elements")
+            for name, value in dict(settings.get("elements") or RECORD_ELEMENTS).items()
+        }
         containers = dict(CONTAINERS)
         for key, name in dict(settings.get("containers") or {}).items():
-            try:
-                containers[Entity(key)] = str(name)
-            except ValueError:
-                raise ConfigError(
-                    f"profile container for {key!r}: no such entity", key="asiou.containers"
-                ) from None
+            containers[_entity(key, "a container", "containers")] = str(name)
         return cls(
             record_elements=elements,
             containers=containers,
             id_attr=str(settings.get("id_attribute") or ID),
             deleted_attr=str(settings.get("deleted_attribute") or DELETED),
         )
+
+
+def _entity(value: object, what: str, table: str) -> Entity:
+    try:
+        return Entity(str(value))
+    except ValueError:
+        raise ConfigError(
+            f"profile {what} names no entity ({value!r})", key=f"asiou.{table}"
+        ) from None
 
 
 #: the modelled contract's names
