@@ -19,6 +19,7 @@ from store import Tx
 from sync.counts import RunCounts
 from sync.keys import push_key
 from sync.plan import Decision, Op, Stored
+from sync.rules import BOTH_CHANGED, Finding
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,10 @@ def apply_decisions(
     recorded = _recorded(tx, ctx, entity, decisions)
     for d in decisions:
         for f in d.findings:
-            if (not d.applies or f.kind == BOTH_CHANGED) and _key(
-                d.record_id, f.kind, f.field, d.incoming, d.current, d.base
-            ) in recorded:
+            if (
+                _may_repeat(d, f)
+                and _key(d.record_id, f.kind, f.field, d.incoming, d.current, d.base) in recorded
+            ):
                 continue  # the same edits read again: already on the conflict queue
             status = "noted"
             if d.op is Op.CONFLICT:
@@ -135,7 +137,11 @@ def _content(rec: Record | None) -> dict[str, Any] | None:
     return None if rec is None else rec.content()
 
 
-BOTH_CHANGED = "both_changed"
+def _may_repeat(d: Decision, f: Finding) -> bool:
+    """Whether ``f`` may already be on the queue from an earlier read (see :func:`_recorded`)."""
+    return not d.applies or f.kind == BOTH_CHANGED
+
+
 _Key = tuple[str, str, str | None, str, str, str]
 
 
@@ -171,13 +177,7 @@ def _recorded(
     incoming side (under ``newer-wins``, the system sent the same value again, later than the
     local edit).
     """
-    ids = sorted(
-        {
-            d.record_id
-            for d in decisions
-            if d.findings and (not d.applies or any(f.kind == BOTH_CHANGED for f in d.findings))
-        }
-    )
+    ids = sorted({d.record_id for d in decisions for f in d.findings if _may_repeat(d, f)})
     out: set[_Key] = set()
     for rid in ids:
         for c in tx.conflicts_list(

@@ -27,7 +27,7 @@ from typing import Literal
 from mapping.model import Mark, Record, Tombstone
 from schoolgate.config import ConflictPolicy, EntityPolicy
 from sync import rules
-from sync.rules import Deadlines, Finding, RuleContext
+from sync.rules import BOTH_CHANGED, Deadlines, Finding, RuleContext
 
 
 class Op(enum.StrEnum):
@@ -178,13 +178,13 @@ class Planner:
             elif choice == "remote":
                 merged[name] = getattr(incoming, name)
         both = Finding(
-            "both_changed",
+            BOTH_CHANGED,
             "changed here and in the system since they last agreed: "
             + ", ".join(sorted(contested & remote_side & local_side) or sorted(contested)),
         )
         if manual:
             held = Finding(
-                "both_changed",
+                BOTH_CHANGED,
                 f"manual resolution needed for: {', '.join(manual)}",
                 manual[0],
                 True,
@@ -250,13 +250,11 @@ class Planner:
         if local_changed:
             choice = self._choose(self.policy.default_policy, _as_record(tomb, current), current)
             if choice == "manual":
-                held_f = Finding(
-                    "both_changed", "deleted in the system but changed here", None, True
-                )
+                held_f = Finding(BOTH_CHANGED, "deleted in the system but changed here", None, True)
                 return Decision(
                     Op.CONFLICT, tomb.id, current=current, base=stored.base, findings=(held_f,)
                 )
-            findings.append(Finding("both_changed", "deleted in the system but changed here"))
+            findings.append(Finding(BOTH_CHANGED, "deleted in the system but changed here"))
             if choice == "local":
                 return Decision(Op.UNCHANGED, tomb.id, current=current, findings=tuple(findings))
         return Decision(Op.DELETE, tomb.id, current=current, findings=tuple(findings))

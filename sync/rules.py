@@ -19,6 +19,9 @@ from typing import Protocol
 
 from mapping.model import Attendance, FinalMark, Lesson, Mark, Record
 
+#: the kind of finding a conflict is: both sides changed the record since they last agreed
+BOTH_CHANGED = "both_changed"
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
