@@ -39,19 +39,27 @@ from connectors.asiou._wire import (
     PUSH_ENTITIES,
     WireNames,
 )
-from connectors.base import Capabilities, Page, PushItem, PushResult, ReadMode, State
+from connectors.base import (
+    Capabilities,
+    Page,
+    PushItem,
+    PushResult,
+    PushStatus,
+    ReadMode,
+    State,
+)
 from mapping.model import Entity
 from mapping.profile import load_profile
 from schoolgate.config import SystemConfig
 from schoolgate.errors import ConfigError, ContractViolation, TransientError
 
 PREFIX = "/asiou/exchange"
-_FLAGS = {"c": "created", "u": "updated", "d": "deleted"}
+_FLAGS: dict[str, PushStatus] = {"c": "created", "u": "updated", "d": "deleted"}
 
 
 class Ticket(NamedTuple):
     receipt: str
-    outcome: str  # the item's outcome if the receipt does not reject it
+    outcome: PushStatus  # the item's outcome if the receipt does not reject it
     external: str  # its ВнешнийИд, by which the receipt names a rejection
     key: str  # its idempotency key, by which the outbox knows it
 
@@ -253,8 +261,7 @@ class AsiouConnector:
                     error = errors[parsed.external]
                     out.append(PushResult(parsed.key, "rejected", error=error, ticket=ticket))
                 else:
-                    status = parsed.outcome
-                    out.append(PushResult(parsed.key, status, ticket=ticket))  # type: ignore[arg-type]
+                    out.append(PushResult(parsed.key, parsed.outcome, ticket=ticket))
         return out
 
     def receipt(self, receipt_id: str) -> Receipt:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from mapping.model import PULL_ORDER, Entity
@@ -83,8 +84,9 @@ class WireNames:
     id_attr: str = ID
     deleted_attr: str = DELETED
 
-    @property
+    @cached_property
     def element_of(self) -> dict[Entity, str]:
+        """Entity → the element a push writes (made once: a package asks for every record)."""
         return {entity: name for name, entity in self.record_elements.items()}
 
     @classmethod
