@@ -61,8 +61,8 @@ def _year(url: str) -> tuple[dt.date, dt.date]:
 
 def measure_connector(url: str) -> dict[str, Any]:
     from connectors.es2 import ES2Connector, ES2Options
+    from core.entities import PULL_ORDER, Entity
     from mapping.es2 import to_canonical
-    from mapping.model import PULL_ORDER, Entity
     from mapping.profile import load_profile
 
     start, end = _year(url)

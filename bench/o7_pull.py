@@ -63,7 +63,8 @@ def measure_connector(url: str) -> dict[str, Any]:
     from pydantic import SecretStr
 
     from connectors.o7 import O7Connector, O7Session
-    from mapping.model import Entity, Subgroup
+    from core.entities import Entity
+    from mapping.model import Subgroup
     from mapping.o7 import NameIndex, O7Context, map_records
     from mapping.profile import load_profile
 

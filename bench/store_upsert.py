@@ -27,7 +27,8 @@ from sqlalchemy import insert
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from bench import Row, peak_rss_mb
-from mapping.model import Entity, Mark
+from core.entities import Entity
+from mapping.model import Mark
 from store import Store
 from store.bulk import BulkStatement
 from store.codec import CODECS

@@ -114,7 +114,7 @@ def measure_sync(url: str, workdir: str) -> dict[str, Any]:
             ],
         }
     )
-    from schoolgate.logging import configure_logging
+    from schoolgate.logs import configure_logging
 
     configure_logging("json", "warning")
     store = Store.open(config.store.url)
@@ -205,7 +205,7 @@ def measure_floor(url: str, workdir: str) -> dict[str, Any]:
     The inputs are gathered first, untimed; the three steps are timed one after the other."""
     from sqlalchemy import select
 
-    from mapping.model import PULL_ORDER
+    from core.entities import PULL_ORDER
     from store import Store
     from store.codec import CODECS
     from store.records import table_of

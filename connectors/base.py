@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from mapping.model import Entity
+from core.entities import Entity
 
 WireRecord = dict[str, Any]
 State = dict[str, Any]
@@ -114,7 +114,7 @@ class Connector(Protocol):
     system: str
 
     def check(self) -> None:
-        """Authenticate and probe the system; raise :class:`~schoolgate.errors.AuthError` etc."""
+        """Authenticate and probe the system; raise :class:`~core.errors.AuthError` etc."""
 
     def capabilities(self) -> Capabilities: ...
 

@@ -13,8 +13,8 @@ from typing import Protocol
 import httpx
 
 from connectors.base import Connector
+from core.errors import ConfigError
 from schoolgate.config import SystemConfig
-from schoolgate.errors import ConfigError
 
 GROUP = "schoolgate.connectors"
 

@@ -2,11 +2,9 @@
 
 from mapping.model import (
     MODELS,
-    PULL_ORDER,
     AcademicYear,
     Attendance,
     Enrolment,
-    Entity,
     FinalMark,
     Lesson,
     Mark,
@@ -19,19 +17,15 @@ from mapping.model import (
     Subject,
     Teacher,
     Tombstone,
-    ext_ref,
-    split_ext_ref,
 )
 from mapping.values import AttendanceCode, InvalidValue, MarkKind, MarkValue
 
 __all__ = [
     "MODELS",
-    "PULL_ORDER",
     "AcademicYear",
     "Attendance",
     "AttendanceCode",
     "Enrolment",
-    "Entity",
     "FinalMark",
     "InvalidValue",
     "Lesson",
@@ -47,6 +41,4 @@ __all__ = [
     "Subject",
     "Teacher",
     "Tombstone",
-    "ext_ref",
-    "split_ext_ref",
 ]

@@ -6,7 +6,7 @@ The profile names, per entity, each canonical field's wire attribute and how its
 mean "no value". Times carry their offset and become aware UTC; ids and references become
 :func:`~mapping.model.ext_ref` ``"asiou:<Ид>"`` references for :mod:`mapping.identity`.
 
-Errors are :class:`~schoolgate.errors.RecordError` naming the entity, the ``Ид`` and the field —
+Errors are :class:`~core.errors.RecordError` naming the entity, the ``Ид`` and the field —
 never a value (the values are people's names and birth dates).
 """
 
@@ -16,10 +16,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from mapping.model import MODELS, Entity, Record, Tombstone, ext_ref, split_ext_ref
+from core.entities import Entity, ext_ref, split_ext_ref
+from core.errors import RecordError
+from mapping.model import MODELS, Record, Tombstone
 from mapping.profile import Profile, load_profile
 from mapping.validation import build
-from schoolgate.errors import RecordError
 
 SYSTEM = "asiou"
 ELEMENT_KEY = "_element"

@@ -15,9 +15,10 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from core.entities import Entity, ext_ref
+from core.errors import RecordError
 from mapping.model import (
     Attendance,
-    Entity,
     FinalMark,
     Lesson,
     Mark,
@@ -29,12 +30,10 @@ from mapping.model import (
     Subject,
     Teacher,
     Tombstone,
-    ext_ref,
 )
 from mapping.profile import Profile
 from mapping.validation import build
 from mapping.values import AttendanceCode, InvalidValue, MarkValue
-from schoolgate.errors import RecordError
 
 SYSTEM = "es2"
 ResolveExt = Callable[[Entity, str], str | None]

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from mapping.model import Entity, Record, Subgroup, split_ext_ref
-from schoolgate.errors import RecordError
+from core.entities import Entity, split_ext_ref
+from core.errors import RecordError
+from mapping.model import Record, Subgroup
 
 Lookup = Callable[[str, Entity, str], str | None]
 Mint = Callable[[str, Entity, str], str]

@@ -10,63 +10,16 @@ identity resolution — ids and references are *external references* ``"<system>
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import functools
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.entities import Entity
+from core.errors import RecordError
 from mapping.hashing import Hasher, compile_hasher
 from mapping.values import AttendanceCode, MarkKind, MarkValue
-from schoolgate.errors import RecordError
-
-
-class Entity(enum.StrEnum):
-    """Entity names, as used by connectors, the store, the configuration and the CLI."""
-
-    SCHOOLS = "schools"
-    YEARS = "years"
-    PERIODS = "periods"
-    SUBJECTS = "subjects"
-    TEACHERS = "teachers"
-    CLASSES = "classes"
-    PUPILS = "pupils"
-    ENROLMENTS = "enrolments"
-    SUBGROUPS = "subgroups"
-    LESSONS = "lessons"
-    MARKS = "marks"
-    FINAL_MARKS = "final_marks"
-    ATTENDANCE = "attendance"
-
-
-#: The order in which entities must be pulled so that references resolve.
-PULL_ORDER: tuple[Entity, ...] = (
-    Entity.PERIODS,
-    Entity.SUBJECTS,
-    Entity.TEACHERS,
-    Entity.CLASSES,
-    Entity.PUPILS,
-    Entity.SUBGROUPS,
-    Entity.LESSONS,
-    Entity.MARKS,
-    Entity.FINAL_MARKS,
-    Entity.ATTENDANCE,
-)
-
-_EXT_SEP = ":"
-
-
-def ext_ref(system: str, external_id: object) -> str:
-    """An unresolved reference to a record by its id in ``system``."""
-    return f"{system}{_EXT_SEP}{external_id}"
-
-
-def split_ext_ref(ref: str) -> tuple[str, str] | None:
-    """``("es2", "55001")`` for ``"es2:55001"``; ``None`` for a gateway id."""
-    system, sep, ext = ref.partition(_EXT_SEP)
-    return (system, ext) if sep else None
-
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 OptText = Annotated[str | None, Field(default=None, max_length=10_000)]

@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from schoolgate.errors import ConfigError
+from core.errors import ConfigError
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 

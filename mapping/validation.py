@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from schoolgate.errors import RecordError
+from core.errors import RecordError
 
 R = TypeVar("R")
 

@@ -2,7 +2,7 @@
 
 Secrets are never required inline: a credential is a reference, ``{ env = "VAR" }`` or
 ``{ file = "/run/secrets/x" }``, resolved only when a connector is built. An invalid file gives
-one :class:`~schoolgate.errors.ConfigError` naming the key and the problem.
+one :class:`~core.errors.ConfigError` naming the key and the problem.
 
 Example::
 
@@ -39,8 +39,8 @@ from pydantic import (
     model_validator,
 )
 
-from mapping.model import Entity
-from schoolgate.errors import ConfigError
+from core.entities import Entity
+from core.errors import ConfigError
 
 Direction = Literal["pull", "push", "both", "off"]
 ConflictPolicy = Literal["source-wins", "local-wins", "newer-wins", "manual"]

@@ -20,10 +20,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from core.entities import PULL_ORDER, Entity
 from fixtures.generator import generate_school
 from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
-from mapping.model import PULL_ORDER, Entity, Lesson, Mark, Pupil
+from mapping.model import Lesson, Mark, Pupil
 from schoolgate.config import GatewayConfig, load_config
 from store import Store
 from sync import jobs

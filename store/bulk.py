@@ -20,7 +20,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
 
-from schoolgate.errors import StoreError
+from core.errors import StoreError
 from store.types import UTCDateTime, fast_json
 
 Processor = Callable[[Any], Any]

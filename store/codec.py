@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
+from core.entities import Entity
 from mapping.hashing import Converter, converters, leaf_types
-from mapping.model import META_FIELDS, MODELS, Entity, Record
+from mapping.model import META_FIELDS, MODELS, Record
 
 #: Fields naming a record when it is gone: what a feed tombstone carries. Never personal data.
 NATURAL_KEYS: dict[Entity, tuple[str, ...]] = {

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from schoolgate.errors import StoreError
+from core.errors import StoreError
 from store.schema import ConflictRow, HoldRow
 from store.tables import table
 from store.types import utcnow

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from schoolgate.errors import StoreError
+from core.errors import StoreError
 from store import migrate
 from store.checkpointer import Checkpointer
 from store.conflicts import ConflictsRepo

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
 
-from mapping.model import Entity
-from schoolgate.errors import StoreError
+from core.entities import Entity
+from core.errors import StoreError
 from store.params import one_of
 from store.schema import IdentityRow, ReviewRow
 from store.tables import table

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from schoolgate.errors import StoreError
+from core.errors import StoreError
 from store.schema import OutboxRow
 from store.tables import table
 from store.types import utcnow

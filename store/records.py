@@ -31,8 +31,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, exists, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from mapping.model import Entity, Record
-from schoolgate.errors import StoreError
+from core.entities import Entity
+from core.errors import StoreError
+from mapping.model import Record
 from store import changelog
 from store.bulk import bulk, upsert_statement
 from store.codec import CODECS, Codec

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from schoolgate.errors import StoreError
+from core.errors import StoreError
 from store.bulk import bulk, upsert_statement
 from store.schema import CheckpointRow, RunRow
 from store.tables import table

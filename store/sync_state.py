@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from mapping.model import Entity, Record
+from core.entities import Entity
+from mapping.model import Record
 from store.bulk import bulk
 from store.codec import CODECS
 from store.params import one_of

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import BigInteger, Date, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from mapping.model import Entity
+from core.entities import Entity
 from store.types import Json, UTCDateTime
 
 NAMING = {

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mapping.model import Entity, Record
+from core.entities import Entity
+from mapping.model import Record
 from store import Tx
 from sync.counts import RunCounts
 from sync.keys import push_key

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from mapping.model import Entity, Lesson, Period, Pupil, SchoolClass
+from core.entities import Entity
+from mapping.model import Lesson, Period, Pupil, SchoolClass
 from store import Tx
 from sync.rules import LessonInfo
 

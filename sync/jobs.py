@@ -11,10 +11,11 @@ import httpx
 
 from connectors import registry
 from connectors.base import Capabilities, Connector
-from mapping.model import Entity, Record
+from core.entities import Entity
+from core.errors import ConfigError
+from mapping.model import Record
 from mapping.profile import load_profile
 from schoolgate.config import GatewayConfig, SchoolConfig, SystemConfig
-from schoolgate.errors import ConfigError
 from store import Store
 from sync.journal import push_targets
 from sync.mappers import Mapper, make_mapper, roster_for

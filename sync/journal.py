@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from mapping.model import Entity, Record
+from core.entities import Entity
+from core.errors import RecordError
+from mapping.model import Record
 from schoolgate.config import SchoolConfig
-from schoolgate.errors import RecordError
 from store import Store, Tx
 from sync import rules
 from sync.context import StoreFacts

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 from typing import Any, Protocol
 
-from mapping.model import Entity, Record, Tombstone
+from core.entities import Entity
+from mapping.model import Record, Tombstone
 from mapping.profile import Profile
 from store import Tx
 

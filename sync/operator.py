@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from mapping.model import MODELS, Entity
+from core.entities import Entity
+from core.errors import GatewayError, StoreError
+from mapping.model import MODELS
 from schoolgate.config import GatewayConfig
-from schoolgate.errors import GatewayError, StoreError
 from store import Conflict, Store
 from sync.keys import push_key
 from sync.pull import PullOptions, RunReport

@@ -27,24 +27,16 @@ from typing import Any
 import structlog
 
 from connectors.base import Connector, Page
-from mapping.model import (
-    PULL_ORDER,
-    Entity,
-    Lesson,
-    Period,
-    Pupil,
-    Record,
-    SchoolClass,
-    Tombstone,
-)
-from schoolgate.config import EntityPolicy, SyncSettings
-from schoolgate.errors import (
+from core.entities import PULL_ORDER, Entity
+from core.errors import (
     AuthError,
     ConfigError,
     ConnectorError,
     CursorExpired,
     RecordError,
 )
+from mapping.model import Lesson, Period, Pupil, Record, SchoolClass, Tombstone
+from schoolgate.config import EntityPolicy, SyncSettings
 from store import Store, Tx
 from sync.apply import ApplyContext, apply_decisions
 from sync.context import StoreFacts

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import structlog
 
 from connectors.base import Connector, PushItem, PushResult
-from mapping.model import PULL_ORDER, Entity, Record
-from schoolgate.errors import ConnectorError, RecordError
+from core.entities import PULL_ORDER, Entity
+from core.errors import ConnectorError, RecordError
+from mapping.model import Record
 from store import OutboxItem, OutboxResult, Store, Tx
 from sync.crash import crashpoint
 from sync.keys import record_key

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from core.entities import Entity
+from core.errors import RecordError
 from mapping.identity import Lookup, resolve
-from mapping.model import Entity, Pupil, Record, Subgroup, Teacher, Tombstone
-from schoolgate.errors import RecordError
+from mapping.model import Pupil, Record, Subgroup, Teacher, Tombstone
 from store import Tx
 from sync.ids import new_gid, new_gids
 from sync.matching import PeopleIndex

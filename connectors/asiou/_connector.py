@@ -48,10 +48,10 @@ from connectors.base import (
     ReadMode,
     State,
 )
-from mapping.model import Entity
+from core.entities import Entity
+from core.errors import ConfigError, ContractViolation, TransientError
 from mapping.profile import load_profile
 from schoolgate.config import SystemConfig
-from schoolgate.errors import ConfigError, ContractViolation, TransientError
 
 PREFIX = "/asiou/exchange"
 _FLAGS: dict[str, PushStatus] = {"c": "created", "u": "updated", "d": "deleted"}

@@ -30,7 +30,7 @@ from typing import TypeVar
 import httpx
 import tenacity
 
-from schoolgate.errors import (
+from core.errors import (
     AuthError,
     ConnectorError,
     ContractViolation,

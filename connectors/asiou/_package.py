@@ -27,8 +27,8 @@ from connectors.asiou._wire import (
     WireNames,
 )
 from connectors.base import PushItem
-from mapping.model import Entity
-from schoolgate.errors import ContractViolation
+from core.entities import Entity
+from core.errors import ContractViolation
 
 SYSTEM = "asiou"
 VERSION = "2.3"

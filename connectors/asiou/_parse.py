@@ -13,7 +13,7 @@ occurrence wins either way, and only a page's id index is ever kept.
 
 *Integrity* is known only at ``</Пакет>``: the closing tag must arrive and ``<Итог Записей>``
 must equal the number of record elements read (duplicates included). Every page is ``atomic``;
-when the check fails, :class:`~schoolgate.errors.ContractViolation` is raised *instead of*
+when the check fails, :class:`~core.errors.ContractViolation` is raised *instead of*
 yielding the last (``complete``) page, so a consumer that applies atomic units whole applies
 nothing of the package.
 
@@ -44,8 +44,8 @@ from connectors.asiou._wire import (
     WireNames,
 )
 from connectors.base import Page, State, WireRecord
-from mapping.model import Entity
-from schoolgate.errors import ContractViolation
+from core.entities import Entity
+from core.errors import ContractViolation
 
 SYSTEM = "asiou"
 DEFAULT_CHUNK = 2000

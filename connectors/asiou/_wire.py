@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from mapping.model import PULL_ORDER, Entity
-from schoolgate.errors import ConfigError
+from core.entities import PULL_ORDER, Entity
+from core.errors import ConfigError
 
 ENCODING = "windows-1251"
 ELEMENT_KEY = "_element"

@@ -25,7 +25,7 @@ from tenacity import (
 from connectors.es2._auth import TokenManager
 from connectors.es2._classify import Action, Decision, classify
 from connectors.es2._envelope import Envelope
-from schoolgate.errors import (
+from core.errors import (
     AuthError,
     ContractViolation,
     CursorExpired,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from schoolgate.errors import ConfigError
+from core.errors import ConfigError
 
 MAX_WINDOW_DAYS = 92
 

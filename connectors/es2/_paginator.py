@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.es2._envelope import Envelope
-from schoolgate.errors import ContractViolation, InconsistentRead
+from core.errors import ContractViolation, InconsistentRead
 
 SYSTEM = "es2"
 FetchPage = Callable[[str | None], Envelope]

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from connectors.base import PushItem, PushResult, PushStatus
-from mapping.model import Entity
-from schoolgate.errors import ContractViolation
+from core.entities import Entity
+from core.errors import ContractViolation
 
 SYSTEM = "es2"
 MAX_BATCH = 500

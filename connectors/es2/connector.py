@@ -34,9 +34,9 @@ from connectors.es2._client import ES2Client, RetryPolicy
 from connectors.es2._options import ES2Options, windows
 from connectors.es2._paginator import RawPage, read_pages
 from connectors.es2._push import PUSH_PATHS, batches, idempotency_key, results_for, wire_item
-from mapping.model import Entity
+from core.entities import Entity
+from core.errors import ConfigError
 from schoolgate.config import SystemConfig
-from schoolgate.errors import ConfigError
 
 SYSTEM = "es2"
 

@@ -33,13 +33,14 @@ from connectors.o7._push import MAX_BATCH, PUSH_CALLS, push_batch
 from connectors.o7._scan import NameScan
 from connectors.o7._session import SYSTEM, O7Session
 from connectors.o7._windows import MAX_WINDOW_DAYS, Window, recent_windows, year_windows
-from mapping.model import Entity, Record, ext_ref
+from core.entities import Entity, ext_ref
+from mapping.model import Record
 from mapping.profile import Profile
 
 if TYPE_CHECKING:
     from connectors.o7._mapper import O7Mapper
+from core.errors import ConfigError, ContractViolation
 from schoolgate.config import SystemConfig
-from schoolgate.errors import ConfigError, ContractViolation
 
 WireRecord = dict[str, Any]
 

@@ -1,7 +1,7 @@
 """Check a configuration's sync directions against what a connector can do (pure, generic).
 
 A sync configured to push an entity the system takes no writes of (О7: rosters and lessons)
-must fail at start with a :class:`~schoolgate.errors.ConfigError`, not at the first push.
+must fail at start with a :class:`~core.errors.ConfigError`, not at the first push.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from connectors.base import Capabilities
-from mapping.model import Entity
-from schoolgate.errors import ConfigError
+from core.entities import Entity
+from core.errors import ConfigError
 
 _PUSHING = frozenset({"push", "both"})
 _PULLING = frozenset({"pull", "both"})

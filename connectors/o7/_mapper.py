@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from core.entities import Entity
+from core.errors import RecordError
 from mapping.model import (
     Attendance,
-    Entity,
     Mark,
     Period,
     Record,
@@ -25,7 +26,6 @@ from mapping.model import (
 )
 from mapping.o7 import NameIndex, O7Context, absence_to_wire, map_record, mark_to_wire
 from mapping.profile import Profile
-from schoolgate.errors import RecordError
 
 SYSTEM = "o7"
 ResolveExt = Callable[[Entity, str], str | None]

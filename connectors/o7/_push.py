@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from connectors.base import PushItem, PushResult, PushStatus
-from mapping.model import Entity
-from schoolgate.errors import ContractViolation
+from core.entities import Entity
+from core.errors import ContractViolation
 
 #: entity → (RPC method, list key in the body)
 PUSH_CALLS: dict[Entity, tuple[str, str]] = {

@@ -5,7 +5,7 @@ Rules from the contract, enforced here:
 * log in only when there is no session, or when a call shows it expired (HTTP 401 or a redirect
   to ``/auth/login``); then log in **once** and repeat the call **once**;
 * a refused login (``success: false``: wrong password, account locked) is an
-  :class:`~schoolgate.errors.AuthError` at once — never retried, so we never lock the account;
+  :class:`~core.errors.AuthError` at once — never retried, so we never lock the account;
 * transient faults (HTML 500 page, nightly 503, slow answers, dropped connections) are retried by
   tenacity with capped exponential backoff and jitter; the waits are injectable for tests.
 """
@@ -28,7 +28,7 @@ from connectors.o7._classify import (
     classify_exception,
     classify_response,
 )
-from schoolgate.errors import (
+from core.errors import (
     AuthError,
     ContractViolation,
     RemoteRejected,

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from mapping.model import Period, SchoolClass, Subgroup, Subject, Teacher, ext_ref
+from core.entities import ext_ref
+from core.errors import RecordError
+from mapping.model import Period, SchoolClass, Subgroup, Subject, Teacher
 from mapping.names import join_fio, name_key, normalise_name
-from schoolgate.errors import RecordError
 
 SYSTEM = "o7"
 _ORDINAL_SUFFIX = {"quarter": "ч", "half": "п"}

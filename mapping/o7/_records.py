@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.o7._windows import parse_date, parse_local_time
+from core.entities import Entity, ext_ref
+from core.errors import RecordError
 from mapping.model import (
     Attendance,
-    Entity,
     FinalMark,
     Lesson,
     Mark,
@@ -26,7 +27,6 @@ from mapping.model import (
     Subgroup,
     Subject,
     Teacher,
-    ext_ref,
 )
 from mapping.names import InvalidName, name_key, split_fio
 from mapping.o7._index import (
@@ -39,7 +39,6 @@ from mapping.o7._index import (
 )
 from mapping.profile import Profile
 from mapping.validation import build
-from schoolgate.errors import RecordError
 
 Wire = Mapping[str, Any]
 

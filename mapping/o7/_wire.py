@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mapping.model import Attendance, Entity, Mark
+from core.entities import Entity
+from mapping.model import Attendance, Mark
 from mapping.profile import Profile
 
 #: (entity, gateway id) → О7 GUID, or None when the record has none in О7
@@ -19,7 +20,7 @@ GuidOf = Callable[[Entity, str], str | None]
 def _guid(guid_of: GuidOf, entity: Entity, gid: str) -> str:
     guid = guid_of(entity, gid)
     if guid is None:
-        from schoolgate.errors import RecordError
+        from core.errors import RecordError
 
         raise RecordError("has no О7 id yet", entity=entity, record_id=gid, system="o7")
     return guid

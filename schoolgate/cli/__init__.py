@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from schoolgate.logging import configure_logging
+from schoolgate.logs import configure_logging
 
 app = typer.Typer(
     name="schoolgate",

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from core.errors import GatewayError
 from schoolgate.config import GatewayConfig, load_config
-from schoolgate.errors import GatewayError
 
 
 def _console(stderr: bool = False) -> Console:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mapping.model import Entity
+from core.entities import Entity
 from schoolgate.cli._common import config_or_default, console, err_console, reported_errors
 from store import Store
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mapping.model import Entity
+from core.entities import Entity
 from schoolgate.cli._common import config_or_default, console, reported_errors
 from store import Store
 from sync import jobs, operator

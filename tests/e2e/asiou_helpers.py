@@ -11,10 +11,11 @@ import httpx
 
 from connectors.asiou import PACKAGE_ENTITIES, AsiouConnector
 from connectors.base import Page
+from core.entities import Entity
 from fixtures.school import SchoolData
 from mapping.asiou import to_canonical
 from mapping.identity import resolve
-from mapping.model import Entity, Record, Tombstone
+from mapping.model import Record, Tombstone
 
 #: fields an АСИОУ package does not carry: a subject's short name, a period's closed flag
 NOT_CARRIED: dict[Entity, set[str]] = {Entity.SUBJECTS: {"short"}, Entity.PERIODS: {"closed"}}

@@ -12,10 +12,11 @@ import httpx
 
 from connectors.base import Page
 from connectors.es2 import ES2Connector, ES2Options
+from core.entities import PULL_ORDER, Entity
 from fixtures.school import SchoolData
 from mapping.es2 import to_canonical
 from mapping.identity import resolve
-from mapping.model import PULL_ORDER, Entity, Record, Tombstone
+from mapping.model import Record, Tombstone
 from mapping.profile import load_profile
 
 PROFILE = load_profile("es2")

@@ -12,14 +12,14 @@ import datetime as dt
 
 import pytest
 
+from core.entities import Entity
+from core.errors import ContractViolation, TransientError
 from fixtures.asiou import Faults, Simulator
 from fixtures.es2 import SimClock
 from fixtures.es2 import Simulator as ES2Simulator
 from fixtures.generator import generate_school
 from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
-from mapping.model import Entity
-from schoolgate.errors import ContractViolation, TransientError
 from tests.e2e import es2_helpers
 from tests.e2e.asiou_helpers import ENTITIES, NOT_CARRIED, Consumer, connector, expected
 

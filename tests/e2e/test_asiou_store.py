@@ -10,14 +10,15 @@ import pytest
 
 from connectors.asiou import AsiouConnector
 from connectors.base import PushItem, PushResult
+from core.entities import Entity
+from core.errors import ContractViolation
 from fixtures.asiou import Simulator
 from fixtures.generator import generate_school
 from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
 from mapping.asiou import to_canonical
 from mapping.identity import resolve
-from mapping.model import Entity, Record, Tombstone
-from schoolgate.errors import ContractViolation
+from mapping.model import Record, Tombstone
 from store import OutboxResult, Store
 from tests.e2e.asiou_helpers import ENTITIES, connector
 

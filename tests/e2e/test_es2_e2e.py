@@ -8,11 +8,12 @@ import time
 
 import pytest
 
+from core.entities import Entity
 from fixtures.es2 import Faults, SimClock, Simulator
 from fixtures.generator import generate_school
 from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
-from mapping.model import Entity, Mark
+from mapping.model import Mark
 from tests.e2e.es2_helpers import ES2_ENTITIES, SIM_NOW, Store, connector, expected
 
 
@@ -128,7 +129,7 @@ def test_incremental_pull_brings_exactly_the_changes(tiny: SchoolData) -> None:
 
 
 def test_cursor_older_than_30_days_needs_full_pull(tiny: SchoolData) -> None:
-    from schoolgate.errors import CursorExpired
+    from core.errors import CursorExpired
 
     sim = _sim(tiny)
     with serve_in_thread(sim.app) as url:

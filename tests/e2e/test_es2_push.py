@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from connectors.base import PushItem
+from core.entities import Entity
 from fixtures.es2 import SimClock, Simulator
 from fixtures.generator import generate_school
 from fixtures.serve import serve_in_thread
 from mapping.es2 import to_wire
-from mapping.model import Attendance, Entity, Mark
+from mapping.model import Attendance, Mark
 from tests.e2e.es2_helpers import PROFILE, SIM_NOW, connector
 
 

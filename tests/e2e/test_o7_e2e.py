@@ -19,15 +19,16 @@ from pydantic import SecretStr
 
 from connectors.base import Page
 from connectors.o7 import O7Connector, O7Session
+from core.entities import PULL_ORDER, Entity
+from core.errors import AuthError, TransientError
 from fixtures.generator import generate_school
 from fixtures.o7 import O7Sim, SimConfig, build_data, create_app
 from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
 from mapping.identity import resolve
-from mapping.model import PULL_ORDER, Entity, Record
+from mapping.model import Record
 from mapping.o7 import NameIndex, O7Context, deletions, map_records
 from mapping.profile import load_profile
-from schoolgate.errors import AuthError, TransientError
 
 PROFILE = load_profile("o7")
 TODAY = dt.date(2025, 10, 20)

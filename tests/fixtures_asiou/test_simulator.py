@@ -10,11 +10,12 @@ import httpx
 import pytest
 from lxml import etree
 
+from core.entities import Entity
 from fixtures.asiou import Faults, Simulator
 from fixtures.generator import generate_school
 from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
-from mapping.model import Entity, Lesson
+from mapping.model import Lesson
 
 EXPORT = "/asiou/exchange/export"
 AUTH = ("gateway", "secret")

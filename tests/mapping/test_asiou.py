@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 
 from connectors.asiou import iter_pages
+from core.entities import Entity
+from core.errors import RecordError
 from mapping.asiou import format_parallels, parse_parallels, to_canonical, to_wire
-from mapping.model import Entity, FinalMark, Lesson, Mark, Period, Pupil, Subgroup, Tombstone
-from schoolgate.errors import RecordError
+from mapping.model import FinalMark, Lesson, Mark, Period, Pupil, Subgroup, Tombstone
 from tests.connectors.asiou.packages import mark, package
 
 

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from core.entities import Entity
+from core.errors import RecordError
 from mapping.es2 import format_snils, to_canonical, to_wire
 from mapping.model import (
     Attendance,
-    Entity,
     FinalMark,
     Lesson,
     Mark,
@@ -21,7 +22,6 @@ from mapping.model import (
     Tombstone,
 )
 from mapping.profile import load_profile
-from schoolgate.errors import RecordError
 
 PROFILE = load_profile("es2")
 

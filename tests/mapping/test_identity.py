@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
+from core.entities import Entity, ext_ref
+from core.errors import RecordError
 from mapping.identity import resolve
-from mapping.model import Entity, Lesson, Subgroup, ext_ref
-from schoolgate.errors import RecordError
+from mapping.model import Lesson, Subgroup
 
 KNOWN = {
     ("es2", Entity.CLASSES, "1017"): "gC",

@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
+from core.entities import Entity
+from core.errors import RecordError
 from mapping.model import (
     MODELS,
     Attendance,
     Enrolment,
-    Entity,
     FinalMark,
     Lesson,
     Mark,
@@ -21,7 +22,6 @@ from mapping.model import (
 )
 from mapping.validation import build
 from mapping.values import MarkValue
-from schoolgate.errors import RecordError
 
 BASE = {"school_id": "s1"}
 

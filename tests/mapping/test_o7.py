@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 
-from mapping.model import Entity, Period, SchoolClass, Subgroup, Subject, Teacher, ext_ref
+from core.entities import Entity, ext_ref
+from core.errors import RecordError
+from mapping.model import Period, SchoolClass, Subgroup, Subject, Teacher
 from mapping.o7 import (
     NameIndex,
     O7Context,
@@ -27,7 +29,6 @@ from mapping.o7 import (
 )
 from mapping.profile import load_profile
 from mapping.values import AttendanceCode
-from schoolgate.errors import RecordError
 
 PROFILE = load_profile("o7")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
 from mapping import profile as profile_mod
 from mapping.profile import load_profile, parse_timezone
-from schoolgate.errors import ConfigError
 
 
 def test_offsets_and_zone_names() -> None:

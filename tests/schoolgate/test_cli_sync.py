@@ -9,10 +9,11 @@ import pytest
 import tomli_w
 from typer.testing import CliRunner
 
+from core.entities import Entity
 from fixtures.es2 import Simulator
 from fixtures.generator import generate_school
 from fixtures.serve import serve_in_thread
-from mapping.model import Entity, Mark
+from mapping.model import Mark
 from mapping.values import MarkValue
 from schoolgate.cli import app
 from schoolgate.config import load_config

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mapping.model import Entity
+from core.entities import Entity
+from core.errors import ConfigError
 from schoolgate.config import SecretRef, load_config, parse_config
-from schoolgate.errors import ConfigError
 
 GOOD = """
 [store]

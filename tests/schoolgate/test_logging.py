@@ -9,7 +9,7 @@ import sys
 import pytest
 import structlog
 
-from schoolgate.logging import REDACTED, configure_logging, get_logger
+from schoolgate.logs import REDACTED, configure_logging, get_logger
 
 
 def test_json_logs_redact_personal_data_and_secrets() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from mapping.model import Entity
+from core.entities import Entity
 from store import Store
 from tests.store.conftest import mark
 

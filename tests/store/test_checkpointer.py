@@ -8,7 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from mapping.model import Entity
+from core.entities import Entity
 from store import Store
 from tests.store.conftest import mark
 

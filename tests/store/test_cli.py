@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from mapping.model import Entity
+from core.entities import Entity
 from schoolgate.cli import app
 from store import Store
 from store.migrate import head_revision

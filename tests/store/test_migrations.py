@@ -45,7 +45,7 @@ def test_upgrade_twice_is_a_no_op(db_url: str) -> None:
 def test_open_refuses_other_databases() -> None:
     import pytest
 
-    from schoolgate.errors import StoreError
+    from core.errors import StoreError
 
     with pytest.raises(StoreError, match="unsupported store backend 'mysql'"):
         Store.open("mysql://u:p@127.0.0.1/x")

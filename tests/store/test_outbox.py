@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schoolgate.errors import StoreError
+from core.errors import StoreError
 from store import OutboxResult, Store
 
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from mapping.model import Entity
-from schoolgate.errors import StoreError
+from core.entities import Entity
+from core.errors import StoreError
 from store import Store
 from store.changelog import CHANGES
 from store.records import AUDIT

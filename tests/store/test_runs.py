@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mapping.model import Entity
-from schoolgate.errors import StoreError
+from core.entities import Entity
+from core.errors import StoreError
 from store import Store
 from tests.store.conftest import mark
 

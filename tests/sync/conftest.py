@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from core.entities import Entity
 from fixtures.generator import generate_school
 from fixtures.school import SchoolData
-from mapping.model import Entity
 from store import Store
 from sync import jobs
 from sync.pull import PullOptions, RunReport

@@ -20,12 +20,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core.entities import PULL_ORDER, Entity
+from core.errors import RecordError
 from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
-from mapping.model import PULL_ORDER, Attendance, Entity, Lesson, Mark, Record
+from mapping.model import Attendance, Lesson, Mark, Record
 from mapping.values import AttendanceCode, MarkValue
 from schoolgate.config import GatewayConfig, parse_config
-from schoolgate.errors import RecordError
 from store import Store
 from store.identity import IDENTITY
 from sync import jobs

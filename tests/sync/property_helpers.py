@@ -17,9 +17,10 @@ from typing import Any
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from core.entities import Entity
 from fixtures.es2.wire import WORK_TYPE_NAMES
 from fixtures.school import SchoolData
-from mapping.model import Entity, Mark
+from mapping.model import Mark
 from mapping.values import MarkValue
 from schoolgate.config import ConflictPolicy
 from store import Store

@@ -20,10 +20,11 @@ from typing import Any
 
 import pytest
 
+from core.entities import PULL_ORDER, Entity
 from fixtures.es2 import SimClock
 from fixtures.generator import mutate
 from fixtures.school import SchoolData
-from mapping.model import PULL_ORDER, Attendance, Entity, Mark
+from mapping.model import Attendance, Mark
 from mapping.values import MarkValue
 from sync.journal import Journal
 from tests.sync.crash_helpers import (

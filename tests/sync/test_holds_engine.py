@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from connectors.asiou import PACKAGE_ENTITIES
+from core.entities import Entity
 from fixtures.school import SchoolData
-from mapping.model import Entity, Pupil
+from mapping.model import Pupil
 from sync.operator import approve_hold, discard_hold
 from tests.sync.conftest import pull
 from tests.sync.worlds import (

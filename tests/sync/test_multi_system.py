@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from core.entities import PULL_ORDER, Entity
 from fixtures.school import SchoolData
-from mapping.model import PULL_ORDER, Entity, Mark
+from mapping.model import Mark
 from tests.sync.conftest import pull, push
 from tests.sync.worlds import (
     ASIOU_CODE,

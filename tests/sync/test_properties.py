@@ -21,8 +21,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from core.entities import Entity
 from fixtures.school import SchoolData
-from mapping.model import Entity, Mark
+from mapping.model import Mark
 from mapping.values import MarkValue
 from schoolgate.config import ConflictPolicy, EntityPolicy
 from sync.journal import Journal

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from connectors.asiou import PACKAGE_ENTITIES
+from core.entities import Entity
 from fixtures.school import SchoolData
-from mapping.model import Entity, Lesson, Mark
+from mapping.model import Lesson, Mark
 from tests.sync.conftest import BOTH, pull
 from tests.sync.worlds import (
     ASIOU_CODE,

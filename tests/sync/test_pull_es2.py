@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mapping.model import PULL_ORDER, Entity
+from core.entities import PULL_ORDER, Entity
 from tests.sync.conftest import pull
 from tests.sync.worlds import (
     World,

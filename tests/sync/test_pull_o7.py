@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from core.entities import PULL_ORDER, Entity
 from fixtures.school import SchoolData
-from mapping.model import PULL_ORDER, Entity, Mark, Record
+from mapping.model import Mark, Record
 from tests.sync.conftest import pull
 from tests.sync.worlds import (
     O7_OPTIONS,

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from core.entities import Entity
 from fixtures.school import SchoolData
-from mapping.model import Entity, Lesson, Mark, SchoolClass
+from mapping.model import Lesson, Mark, SchoolClass
 from mapping.values import MarkValue
 from store import Store
 from sync.journal import Journal

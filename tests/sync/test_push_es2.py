@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mapping.model import Entity, Mark
+from core.entities import Entity
+from mapping.model import Mark
 from mapping.values import MarkValue
 from sync.journal import Journal
 from tests.sync.conftest import pull, push

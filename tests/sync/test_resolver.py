@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from mapping.model import Entity, Lesson, Mark
+from core.entities import Entity
+from mapping.model import Lesson, Mark
 from store import Store, Tx
 from sync.resolver import WHOLE, IdentityResolver, Resolved
 from tests.store.conftest import AT, SCHOOL

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from core.entities import Entity
 from fixtures.school import SchoolData
-from mapping.model import Entity, Mark, Period
+from mapping.model import Mark, Period
 from sync.journal import Journal
 from sync.operator import resolve_conflict
 from tests.sync.conftest import BOTH, pull

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from core.entities import Entity
 from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
-from mapping.model import Entity, Record
+from mapping.model import Record
 from schoolgate.config import GatewayConfig, SchoolConfig, parse_config
 from store import Store
 

@@ -12,8 +12,8 @@ from lxml import etree
 
 from connectors.asiou import AsiouConnector, split_ticket
 from connectors.base import PushItem
-from mapping.model import Entity
-from schoolgate.errors import AuthError, ContractViolation, TransientError
+from core.entities import Entity
+from core.errors import AuthError, ContractViolation, TransientError
 
 from .packages import chunked, package
 
@@ -251,8 +251,8 @@ def test_from_config_reads_credentials_and_declares_a_bundled_async_system(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from connectors.base import ReadMode
+    from core.errors import ConfigError
     from schoolgate.config import SystemConfig
-    from schoolgate.errors import ConfigError
 
     monkeypatch.setenv("ASIOU_LOGIN", "gw")
     monkeypatch.setenv("ASIOU_PASSWORD", "pw")
@@ -366,7 +366,7 @@ def test_element_names_come_from_the_profile_a_deployment_overrides(
 def test_a_profile_element_naming_no_entity_is_a_configuration_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from schoolgate.errors import ConfigError
+    from core.errors import ConfigError
 
     config = _renamed_config(tmp_path, monkeypatch, '[elements]\n"Посещение" = "absences"\n')
     with pytest.raises(ConfigError, match="Посещение"):

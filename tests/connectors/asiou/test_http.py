@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from connectors.asiou import RetryPolicy, classify_exception, classify_status, retry_after
-from schoolgate.errors import (
+from core.errors import (
     AuthError,
     ContractViolation,
     RateLimited,

@@ -7,8 +7,8 @@ import pytest
 
 from connectors.asiou import iter_pages
 from connectors.base import Page
-from mapping.model import Entity
-from schoolgate.errors import ContractViolation
+from core.entities import Entity
+from core.errors import ContractViolation
 
 from .packages import BASE_RECORDS, chunked, mark, package
 

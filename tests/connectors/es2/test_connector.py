@@ -14,9 +14,9 @@ import respx
 from connectors.base import PushItem
 from connectors.es2 import ES2Connector, ES2Options, idempotency_key, windows
 from connectors.registry import load
-from mapping.model import Entity
+from core.entities import Entity
+from core.errors import ConfigError
 from schoolgate.config import SystemConfig
-from schoolgate.errors import ConfigError
 from tests.connectors.es2.conftest import env
 
 MARKS = "/api/v2/schools/42/marks"

@@ -10,8 +10,8 @@ import pytest
 import respx
 
 from connectors.es2 import ES2Connector
-from mapping.model import Entity
-from schoolgate.errors import (
+from core.entities import Entity
+from core.errors import (
     AuthError,
     CursorExpired,
     InconsistentRead,

@@ -8,9 +8,9 @@ import pytest
 
 from connectors.base import Page, PushItem
 from connectors.o7 import MAX_WINDOW_DAYS, O7Connector, O7Session, parse_date
-from mapping.model import Entity
+from core.entities import Entity
+from core.errors import ConfigError, TransientError
 from schoolgate.config import SecretRef, SystemConfig
-from schoolgate.errors import ConfigError, TransientError
 from tests.connectors.o7.conftest import BASE, Wire, html_500
 
 CLASSES = [

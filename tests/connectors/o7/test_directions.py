@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.o7 import CAPABILITIES, validate_directions
-from mapping.model import Entity
-from schoolgate.errors import ConfigError
+from core.entities import Entity
+from core.errors import ConfigError
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 from pydantic import SecretStr
 
 from connectors.o7 import O7Session
-from schoolgate.errors import AuthError, ContractViolation, RemoteRejected, TransientError
+from core.errors import AuthError, ContractViolation, RemoteRejected, TransientError
 from tests.connectors.o7.conftest import Wire, html_500
 
 WRONG = {"success": False, "message": "Неверный логин или пароль"}
