@@ -119,16 +119,16 @@ def measure_sync(url: str, workdir: str) -> dict[str, Any]:
     configure_logging("json", "warning")
     store = Store.open(config.store.url)
     store.upgrade()
-    job = jobs.open_job(store, config.schools[0], "es2")
+    job = jobs.open_job(store, config.schools[0].setup("es2"))
     t0 = time.perf_counter()
-    full = jobs.pull(store, config, job, PullOptions())
+    full = jobs.pull(store, config.sync, job, PullOptions())
     full_s = time.perf_counter() - t0
     records = full.counts.total("created")
     changed = httpx.post(
         f"{url}/_admin/mutate", json={"seed": 99, "changes": records // 100}, timeout=600
     ).json()
     t1 = time.perf_counter()
-    inc = jobs.pull(store, config, job, PullOptions())
+    inc = jobs.pull(store, config.sync, job, PullOptions())
     inc_s = time.perf_counter() - t1
     job.close()
     return {

@@ -16,7 +16,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+import httpx
+from pydantic import SecretStr
+
 from core.entities import Entity
+from core.errors import ConfigError
 
 WireRecord = dict[str, Any]
 State = dict[str, Any]
@@ -48,7 +52,7 @@ class Capabilities:
     #: pushes are answered later (receipts); results come back through ``poll``
     async_push: bool = False
     #: one read returns every entity at once (a whole export package): ``pull(None, state)``
-    #: yields pages of mixed entities, in :data:`mapping.model.PULL_ORDER`
+    #: yields pages of mixed entities, in :data:`core.entities.PULL_ORDER`
     bundled: bool = False
 
 
@@ -73,6 +77,38 @@ class Page:
     #: all (a package whose integrity is known only at its end); ``state`` is then only valid
     #: with the complete page
     atomic: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSettings:
+    """What a connector is given to reach one school in one system. The application builds it
+    from its configuration (secrets already read); a connector sees nothing else of it."""
+
+    #: the system's key in the configuration (``es2``, ``asiou``, ``o7`` or a plugin's own)
+    system: str
+    base_url: str
+    #: the school's id or code in that system
+    remote_school: str
+    credentials: Mapping[str, SecretStr] = field(default_factory=dict)
+    #: seconds for one request
+    timeout: float = 30.0
+    #: attempts after the first for a request that failed transiently
+    retries: int = 5
+    #: per-connector options (see the system's docs)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    #: the settings tables of the system's mapping profile (a connector that must know wire
+    #: names a deployment may rename, such as АСИОУ's package elements, reads them here)
+    profile: Mapping[str, Any] = field(default_factory=dict)
+
+    def secret(self, name: str) -> str:
+        """The value of credential ``name``; a :class:`ConfigError` when it is not configured."""
+        found = self.credentials.get(name)
+        if found is None:
+            raise ConfigError(
+                f"{self.system} needs the credential {name!r}",
+                key=f"systems.{self.system}.credentials.{name}",
+            )
+        return found.get_secret_value()
 
 
 PushOp = Literal["upsert", "delete"]
@@ -109,7 +145,8 @@ class PushResult:
 
 @runtime_checkable
 class Connector(Protocol):
-    """What every connector plugin implements."""
+    """What every connector plugin implements. A connector class also offers
+    ``from_settings(settings, *, client=None)`` (see :class:`ConnectorFactory`)."""
 
     system: str
 
@@ -134,3 +171,14 @@ class Connector(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class ConnectorFactory(Protocol):
+    """A connector class: builds a connector from its settings; ``client`` is injected by tests
+    (an ``httpx.Client`` over a mock transport or a simulator)."""
+
+    def from_settings(
+        self, settings: ConnectorSettings, *, client: httpx.Client | None = None
+    ) -> Connector: ...
+
+    def declared_capabilities(self) -> Capabilities: ...

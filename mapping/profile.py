@@ -25,6 +25,7 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -81,17 +82,25 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def shipped_profile_data(system: str) -> dict[str, Any]:
+def shipped_profile(system: str) -> Traversable:
+    """The profile file the gateway ships for one of its own systems."""
+    return resources.files("mapping").joinpath("profiles", f"{system}.toml")
+
+
+def shipped_profile_data(system: str, shipped: Traversable | None = None) -> dict[str, Any]:
     try:
-        text = resources.files("mapping").joinpath("profiles", f"{system}.toml").read_text("utf-8")
+        text = (shipped or shipped_profile(system)).read_text("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"no mapping profile is shipped for {system!r}", key="profile") from None
     return tomllib.loads(text)
 
 
-def load_profile(system: str, override: Path | None = None) -> Profile:
-    """The shipped profile of ``system``, with ``override`` merged over it."""
-    data = shipped_profile_data(system)
+def load_profile(
+    system: str, override: Path | None = None, *, shipped: Traversable | None = None
+) -> Profile:
+    """The profile of ``system`` — the file ``shipped`` with it (by default the gateway's own,
+    ``mapping/profiles/<system>.toml``) — with ``override`` merged over it."""
+    data = shipped_profile_data(system, shipped)
     if override is not None:
         try:
             data = _merge(data, tomllib.loads(override.read_text("utf-8")))

@@ -39,11 +39,11 @@ from pydantic import (
     model_validator,
 )
 
+from connectors.base import ConnectorSettings
 from core.entities import Entity
 from core.errors import ConfigError
-
-Direction = Literal["pull", "push", "both", "off"]
-ConflictPolicy = Literal["source-wins", "local-wins", "newer-wins", "manual"]
+from sync.jobs import SystemSetup
+from sync.policy import EntityPolicy, SyncSettings
 
 
 class _Strict(BaseModel):
@@ -80,36 +80,10 @@ class SecretRef(_Strict):
         return f"SecretRef(env={self.env!r})" if self.env else f"SecretRef(file={str(self.file)!r})"
 
 
-class EntityPolicy(_Strict):
-    """Per system × entity: the direction of sync and how conflicts are resolved.
-
-    When both sides changed a field since they last agreed, the field's policy decides: a
-    per-field entry in ``fields``, else ``conflict``, else the owner's side — ``source-wins`` when
-    the external system owns the entity (say, the roster from АСИОУ), ``local-wins`` when the
-    local journal does (say, marks entered here).
-    """
-
-    direction: Direction = "pull"
-    #: the side that owns this entity: the external system ("source") or the local journal
-    owner: Literal["source", "local"] = "source"
-    conflict: ConflictPolicy | None = None
-    #: per-field overrides of ``conflict``
-    fields: dict[str, ConflictPolicy] = Field(default_factory=dict)
-
-    @property
-    def default_policy(self) -> ConflictPolicy:
-        if self.conflict is not None:
-            return self.conflict
-        return "source-wins" if self.owner == "source" else "local-wins"
-
-    def policy_for(self, field: str) -> ConflictPolicy:
-        return self.fields.get(field, self.default_policy)
-
-
 class SystemConfig(_Strict):
     """One external system a school talks to."""
 
-    connector: str | None = None  # entry-point name; defaults to the table key (es2, asiou, o7)
+    connector: str | None = None  # system plugin name; defaults to the table key (es2, asiou, o7)
     base_url: Annotated[str, Field(pattern=r"^https?://")]
     remote_school: str = Field(min_length=1, description="the school's id or code in that system")
     credentials: dict[str, SecretRef] = Field(default_factory=dict)
@@ -124,6 +98,21 @@ class SystemConfig(_Strict):
 
     def policy(self, entity: Entity) -> EntityPolicy:
         return self.entities.get(entity, EntityPolicy())
+
+    def connector_settings(self, key: str) -> ConnectorSettings:
+        """What the connector of ``[schools.systems.<key>]`` is given, its secrets read now."""
+        return ConnectorSettings(
+            system=key,
+            base_url=self.base_url,
+            remote_school=self.remote_school,
+            credentials={
+                name: ref.resolve(f"systems.{key}.credentials.{name}")
+                for name, ref in self.credentials.items()
+            },
+            timeout=self.timeout,
+            retries=self.retries,
+            options=dict(self.options),
+        )
 
 
 class SchoolConfig(_Strict):
@@ -141,6 +130,31 @@ class SchoolConfig(_Strict):
             raise ValueError(f"unknown time zone {v!r}") from None
         return v
 
+    def push_targets(self) -> dict[Entity, tuple[str, ...]]:
+        """Per entity, the school's systems that take pushes of it."""
+        out: dict[Entity, list[str]] = {}
+        for key, system in self.systems.items():
+            for entity, policy in system.entities.items():
+                if policy.direction in ("push", "both"):
+                    out.setdefault(entity, []).append(key)
+        return {e: tuple(keys) for e, keys in out.items()}
+
+    def setup(self, key: str) -> SystemSetup:
+        """The job setup of the school's system ``key``."""
+        system = self.systems.get(key)
+        if system is None:
+            raise ConfigError(f"school {self.id} has no system {key!r}", key="systems")
+        return SystemSetup(
+            school_id=self.id,
+            system=key,
+            connector=system.connector_settings(key),
+            plugin=system.connector or key,
+            timezone=self.timezone,
+            policies=dict(system.entities),
+            push_targets=self.push_targets(),
+            profile_override=system.profile,
+        )
+
 
 class StoreConfig(_Strict):
     url: str = "sqlite:///schoolgate.db"
@@ -157,16 +171,6 @@ class StoreConfig(_Strict):
 class LogConfig(_Strict):
     format: Literal["json", "console"] = "json"
     level: Literal["debug", "info", "warning", "error"] = "info"
-
-
-class SyncSettings(_Strict):
-    #: a pull that would deactivate more than this share of a school's pupils is held
-    hold_pupil_share: float = Field(default=0.10, ge=0, le=1)
-    #: days allowed for entering marks, by grade band (domain rule 2)
-    mark_deadline_days_2_9: int = Field(default=5, ge=0)
-    mark_deadline_days_10_11: int = Field(default=7, ge=0)
-    #: records applied per transaction (with their checkpoint) on a pull
-    chunk_size: int = Field(default=10_000, ge=1)
 
 
 class GatewayConfig(_Strict):
@@ -188,6 +192,11 @@ class GatewayConfig(_Strict):
             if s.id == school_id:
                 return s
         raise ConfigError(f"no school {school_id!r} in the configuration", key="schools")
+
+    def setups(self, school: str | None = None, system: str | None = None) -> list[SystemSetup]:
+        """The job setups of every configured (school, system), or of the ones named."""
+        schools = [self.school(school)] if school else self.schools
+        return [sc.setup(key) for sc in schools for key in ([system] if system else sc.systems)]
 
 
 def parse_config(data: dict[str, Any], *, source: str = "configuration") -> GatewayConfig:

@@ -25,11 +25,11 @@ from fixtures.generator import generate_school
 from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
 from mapping.model import Lesson, Mark, Pupil
-from schoolgate.config import GatewayConfig, load_config
+from schoolgate import runner
+from schoolgate.config import load_config
 from store import Store
-from sync import jobs
 from sync.journal import Journal
-from sync.pull import PullOptions, RunReport
+from sync.runs import RunReport
 
 SECRETS = {
     "SG_DEMO_ES2_ID": "schoolgate",
@@ -177,37 +177,21 @@ def run(
         console.print(f"store: {store.display_url} (revision {before} → {after})")
         sc = config.schools[0]
         for system in ("es2", "asiou", "o7"):
-            reports.append(_pull(store, config, system))
+            reports.append(runner.pull(store, config, sc.setup(system)))
         marks = local_marks(store, sc.id)
-        counts = Journal(store, sc).write(marks, actor="demo-teacher")
+        counts = Journal(store, sc.id, sc.push_targets()).write(marks, actor="demo-teacher")
         console.print(
             f"local journal: {len(marks)} marks entered, {counts['queued']} pushes queued"
         )
         for system in ("es2", "asiou", "o7"):
-            reports.append(_push(store, system, config))
+            reports.append(runner.push(store, sc.setup(system)))
         time.sleep(0.5)  # АСИОУ answers its receipts later
-        reports.append(_push(store, "asiou", config))
+        reports.append(runner.push(store, sc.setup("asiou")))
         summary(console, store, sc.id, reports)
     console.print(
         f"[green]demo finished in {time.monotonic() - t0:.1f} s[/]; store: {directory / 'demo.db'}"
     )
     return 1 if any(r.status == "failed" for r in reports) else 0
-
-
-def _pull(store: Store, config: GatewayConfig, system: str) -> RunReport:
-    job = jobs.open_job(store, config.schools[0], system)
-    try:
-        return jobs.pull(store, config, job, PullOptions())
-    finally:
-        job.close()
-
-
-def _push(store: Store, system: str, config: GatewayConfig) -> RunReport:
-    job = jobs.open_job(store, config.schools[0], system)
-    try:
-        return jobs.push(store, job)
-    finally:
-        job.close()
 
 
 def summary(console: Console, store: Store, school_id: str, reports: list[RunReport]) -> None:

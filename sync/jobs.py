@@ -1,48 +1,80 @@
-"""One job per (school, system, direction): build the connector and mapper from the
-configuration and run a pull or a push. The CLI, the demo and (later) the job queue call these.
+"""One job per (school, system, direction): open the system's plugin — connector and mapping —
+for a :class:`SystemSetup` and run a pull or a push. The CLI, the demo and the job queue call
+these; the application builds the setup from its configuration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import dataclasses
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
-from connectors import registry
-from connectors.base import Capabilities, Connector
+from connectors.base import Capabilities, Connector, ConnectorSettings
 from core.entities import Entity
 from core.errors import ConfigError
+from mapping.mapper import Mapper
 from mapping.model import Record
-from mapping.profile import load_profile
-from schoolgate.config import GatewayConfig, SchoolConfig, SystemConfig
+from plugins import MapperContext, SystemPlugin
+from plugins import load as load_plugin
 from store import Store
-from sync.journal import push_targets
-from sync.mappers import Mapper, make_mapper, roster_for
-from sync.pull import Progress, Puller, PullOptions, RunReport
+from sync.policy import EntityPolicy, SyncSettings
+from sync.pull import Progress, Puller, PullOptions
 from sync.push import Pusher
+from sync.roster import roster_for
+from sync.runs import RunReport
 
 
-def check_directions(system_key: str, system: SystemConfig, caps: Capabilities) -> None:
-    """A configuration that asks a system for what it cannot do fails at start."""
-    for entity, policy in system.entities.items():
+@dataclass(frozen=True)
+class SystemSetup:
+    """One school's system, as a job needs it."""
+
+    school_id: str
+    #: the key of the system in the school's configuration (``es2``, …)
+    system: str
+    connector: ConnectorSettings
+    #: the plugin that serves it (by default the key)
+    plugin: str = ""
+    timezone: str = "Europe/Moscow"
+    policies: Mapping[Entity, EntityPolicy] = field(default_factory=dict)
+    #: per entity, the school's systems that take pushes of it (every system of the school)
+    push_targets: Mapping[Entity, tuple[str, ...]] = field(default_factory=dict)
+    #: a deployment's override of the plugin's mapping profile
+    profile_override: Path | None = None
+
+    @property
+    def plugin_name(self) -> str:
+        return self.plugin or self.system
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+def check_directions(setup: SystemSetup, caps: Capabilities) -> None:
+    """A setup that asks a system for what it cannot do fails at start, naming every entity."""
+    problems: list[str] = []
+    for entity, policy in sorted(setup.policies.items()):
         if policy.direction in ("pull", "both") and entity not in caps.pull:
-            raise ConfigError(
-                f"{system_key} cannot be read for {entity}",
-                key=f"systems.{system_key}.entities.{entity}.direction",
-            )
+            problems.append(f"{setup.system} cannot be read for {entity}")
         if policy.direction in ("push", "both") and entity not in caps.push:
-            raise ConfigError(
-                f"{system_key} takes no writes of {entity}",
-                key=f"systems.{system_key}.entities.{entity}.direction",
-            )
+            problems.append(f"{setup.system} takes no writes of {entity}")
+    if problems:
+        can_push = ", ".join(sorted(caps.push)) or "nothing"
+        raise ConfigError(
+            "; ".join(problems) + f" (it can push: {can_push})",
+            key=f"schools[{setup.school_id}].systems.{setup.system}.entities",
+        )
 
 
 @dataclass
 class Job:
-    school: SchoolConfig
-    system_key: str
-    system: SystemConfig
+    setup: SystemSetup
+    plugin: SystemPlugin
     connector: Connector
     mapper: Mapper
 
@@ -50,42 +82,38 @@ class Job:
         self.connector.close()
 
 
-def open_job(
-    store: Store, school: SchoolConfig, system_key: str, *, client: httpx.Client | None = None
-) -> Job:
-    system = school.systems.get(system_key)
-    if system is None:
-        raise ConfigError(f"school {school.id} has no system {system_key!r}", key="systems")
-    connector = registry.build(system_key, system, client=client)
-    check_directions(system_key, system, connector.capabilities())
-    profile = load_profile(system.connector or system_key, system.profile)
-    roster: list[Record] = []
-    if getattr(connector, "make_mapper", None) is not None:
+def open_job(store: Store, setup: SystemSetup, *, client: httpx.Client | None = None) -> Job:
+    plugin = load_plugin(setup.plugin_name)
+    check_directions(setup, plugin.connector.declared_capabilities())
+    profile = plugin.load_profile(setup.profile_override)
+    settings = dataclasses.replace(setup.connector, profile=profile.settings)
+    connector = plugin.build_connector(settings, client=client)
+    roster: tuple[Record, ...] = ()
+    if plugin.needs_roster:
         with store.read() as tx:
-            roster = roster_for(tx, school.id, system_key)
-    mapper = make_mapper(connector, system.connector or system_key, profile, school.id, roster)
-    return Job(school, system_key, system, connector, mapper)
+            roster = tuple(roster_for(tx, setup.school_id, setup.system))
+    mapper = plugin.mapper(MapperContext(setup.school_id, profile, settings, roster))
+    return Job(setup, plugin, connector, mapper)
 
 
 def pull(
     store: Store,
-    config: GatewayConfig,
+    settings: SyncSettings,
     job: Job,
     options: PullOptions,
     progress: Progress | None = None,
 ) -> RunReport:
-    import zoneinfo
-
+    setup = job.setup
     puller = Puller(
         store,
         job.connector,
         job.mapper,
-        school_id=job.school.id,
-        system=job.system_key,
-        policies=job.system.entities,
-        settings=config.sync,
-        push_targets=push_targets(job.school),
-        timezone=zoneinfo.ZoneInfo(job.school.timezone),
+        school_id=setup.school_id,
+        system=setup.system,
+        policies=setup.policies,
+        settings=settings,
+        push_targets=setup.push_targets,
+        timezone=setup.tz,
         options=options,
         progress=progress,
     )
@@ -99,19 +127,7 @@ def push(
         store,
         job.connector,
         job.mapper,
-        school_id=job.school.id,
-        system=job.system_key,
+        school_id=job.setup.school_id,
+        system=job.setup.system,
         progress=progress,
     ).run()
-
-
-def selected(
-    config: GatewayConfig, school: str | None, system: str | None
-) -> Iterable[tuple[SchoolConfig, str]]:
-    schools = [config.school(school)] if school else config.schools
-    for sc in schools:
-        keys = [system] if system else list(sc.systems)
-        for key in keys:
-            if key not in sc.systems:
-                raise ConfigError(f"school {sc.id} has no system {key!r}", key="systems")
-            yield sc, key

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from core.entities import Entity
 from core.errors import RecordError
 from mapping.model import Record
-from schoolgate.config import SchoolConfig
 from store import Store, Tx
 from sync import rules
 from sync.context import StoreFacts
@@ -21,21 +20,13 @@ from sync.keys import push_key
 LOCAL = "local"
 
 
-def push_targets(school: SchoolConfig) -> dict[Entity, list[str]]:
-    """Per entity, the systems of the school that take pushes of it."""
-    out: dict[Entity, list[str]] = defaultdict(list)
-    for key, system in school.systems.items():
-        for entity, policy in system.entities.items():
-            if policy.direction in ("push", "both"):
-                out[entity].append(key)
-    return dict(out)
-
-
 class Journal:
-    def __init__(self, store: Store, school: SchoolConfig) -> None:
+    def __init__(
+        self, store: Store, school_id: str, push_targets: Mapping[Entity, Sequence[str]]
+    ) -> None:
         self.store = store
-        self.school = school
-        self.targets = push_targets(school)
+        self.school_id = school_id
+        self.targets = push_targets
 
     def write(self, records: Sequence[Record], *, actor: str) -> dict[str, int]:
         """Store local changes and queue their pushes; returns counts. A record that breaks a
@@ -44,12 +35,12 @@ class Journal:
             return {}
         by_entity: dict[Entity, list[Record]] = defaultdict(list)
         for rec in records:
-            if rec.school_id != self.school.id:
+            if rec.school_id != self.school_id:
                 raise RecordError("belongs to another school", entity=rec.entity, record_id=rec.id)
             by_entity[rec.entity].append(rec)
         counts = {"created": 0, "updated": 0, "unchanged": 0, "queued": 0}
         with self.store.begin() as tx:
-            facts = StoreFacts(self.school.id)
+            facts = StoreFacts(self.school_id)
             facts.load_roster(tx)
             for entity, recs in by_entity.items():
                 facts.prefetch_lessons(tx, (getattr(r, "lesson_id", "") for r in recs))
@@ -89,7 +80,7 @@ class Journal:
         return tx.outbox_enqueue_many(
             [
                 {
-                    "school_id": self.school.id,
+                    "school_id": self.school_id,
                     "system": target,
                     "entity": entity.value,
                     "record_id": rid,

@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from core.names import normalise_name
 from mapping.model import Pupil, Teacher
-from mapping.names import normalise_name
 
 Person = Pupil | Teacher
 

@@ -24,10 +24,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core.entities import Entity
 from mapping.model import Mark, Record, Tombstone
-from schoolgate.config import ConflictPolicy, EntityPolicy
 from sync import rules
+from sync.policy import ConflictPolicy, EntityPolicy
 from sync.rules import BOTH_CHANGED, Deadlines, Finding, RuleContext
+
+#: fields the gateway owns whatever a system says (kept from the stored record)
+GATEWAY_FIELDS: Mapping[Entity, frozenset[str]] = {Entity.PERIODS: frozenset({"closed"})}
 
 
 class Op(enum.StrEnum):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -35,19 +34,21 @@ from core.errors import (
     CursorExpired,
     RecordError,
 )
+from mapping.mapper import Mapper
 from mapping.model import Lesson, Period, Pupil, Record, SchoolClass, Tombstone
-from schoolgate.config import EntityPolicy, SyncSettings
 from store import Store, Tx
 from sync.apply import ApplyContext, apply_decisions
 from sync.context import StoreFacts
 from sync.counts import RunCounts
 from sync.crash import crashpoint
 from sync.holds import HoldReason, pupil_hold
-from sync.mappers import Mapper, refresh_mapper
-from sync.plan import Decision, Planner, Stored, needs_base
+from sync.plan import GATEWAY_FIELDS, Decision, Planner, Stored, needs_base
+from sync.policy import EntityPolicy, SyncSettings
 from sync.prefetch import prefetch
 from sync.resolver import IdentityResolver
+from sync.roster import refresh_mapper
 from sync.rules import Deadlines
+from sync.runs import RunReport, finish_run, start_run
 
 log = structlog.get_logger("sync.pull")
 
@@ -68,20 +69,6 @@ class PullOptions:
     entities: frozenset[Entity] | None = None
     #: apply even what a hold would stop (``schoolgate holds approve``)
     approve_hold: bool = False
-
-
-@dataclass
-class RunReport:
-    school_id: str
-    system: str
-    direction: str
-    run_id: int | None = None
-    status: str = "success"
-    counts: RunCounts = field(default_factory=RunCounts)
-    error: str | None = None
-    hold: HoldReason | None = None
-    hold_id: int | None = None
-    duration: float = 0.0
 
 
 class _Held(Exception):
@@ -149,7 +136,6 @@ class Puller:
             return self._run()
 
     def _run(self) -> RunReport:
-        started = time.monotonic()
         caps = self.connector.capabilities()
         entities = [
             e
@@ -159,9 +145,7 @@ class Puller:
             and (self.options.entities is None or e in self.options.entities)
         ]
         if not self.options.dry_run:
-            with self.store.begin() as tx:
-                tx.runs_interrupted(self.school_id, self.system, "pull")
-                self.report.run_id = tx.run_start(self.school_id, self.system, "pull")
+            start_run(self.store, self.report)
         structlog.contextvars.bind_contextvars(
             run_id=self.report.run_id, system=self.system, school_id=self.school_id
         )
@@ -185,30 +169,16 @@ class Puller:
         except Exception as exc:  # recorded on the run, then raised for the operator
             self.report.status = "failed"
             self.report.error = f"{type(exc).__name__}: {exc}"
-            self._finish(started)
+            self._finish()
             raise
         if self.report.status == "success" and self.report.counts.total("rejected"):
             self.report.status = "partial"
-        self._finish(started)
+        self._finish()
         return self.report
 
-    def _finish(self, started: float) -> None:
-        self.report.duration = time.monotonic() - started
-        log.info(
-            "pull finished",
-            status=self.report.status,
-            counts=self.report.counts.as_dict(),
-            duration=round(self.report.duration, 3),
-        )
+    def _finish(self) -> None:
+        finish_run(self.store, self.report)
         structlog.contextvars.unbind_contextvars("run_id", "system", "school_id")
-        if self.report.run_id is not None:
-            with self.store.begin() as tx:
-                tx.run_finish(
-                    self.report.run_id,
-                    self.report.status,
-                    counts=self.report.counts.as_dict(),
-                    error=self.report.error,
-                )
 
     # -- units ---------------------------------------------------------------------------
     @contextmanager
@@ -566,7 +536,7 @@ class Puller:
                 policy,
                 self.facts,
                 self.deadlines,
-                self.mapper.kept_fields(entity),
+                self.mapper.uncarried(entity) | GATEWAY_FIELDS.get(entity, frozenset()),
                 baseline=self._checkpoint(key) is None,
             )
             self._planners[entity] = planner

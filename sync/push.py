@@ -13,7 +13,6 @@ Claiming commits before sending and results commit after: a crash in between onl
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,12 +22,12 @@ import structlog
 from connectors.base import Connector, PushItem, PushResult
 from core.entities import PULL_ORDER, Entity
 from core.errors import ConnectorError, RecordError
+from mapping.mapper import Mapper
 from mapping.model import Record
 from store import OutboxItem, OutboxResult, Store, Tx
 from sync.crash import crashpoint
 from sync.keys import record_key
-from sync.mappers import Mapper
-from sync.pull import RunReport
+from sync.runs import RunReport, finish_run, start_run
 
 log = structlog.get_logger("sync.push")
 
@@ -74,11 +73,9 @@ class Pusher:
         self.report = RunReport(school_id, system, "push")
 
     def run(self) -> RunReport:
-        started = time.monotonic()
         caps = self.connector.capabilities()
+        start_run(self.store, self.report)
         with self.store.begin() as tx:
-            tx.runs_interrupted(self.school_id, self.system, "push")
-            self.report.run_id = tx.run_start(self.school_id, self.system, "push")
             requeued = tx.outbox_requeue(self.school_id, self.system)
         if requeued:
             log.info("requeued interrupted pushes", count=requeued)
@@ -100,15 +97,7 @@ class Pusher:
                 tx.outbox_requeue(self.school_id, self.system)
         if self.report.status == "success" and self.report.counts.total("rejected"):
             self.report.status = "partial"
-        self.report.duration = time.monotonic() - started
-        with self.store.begin() as tx:
-            tx.run_finish(
-                self.report.run_id,
-                self.report.status,
-                counts=self.report.counts.as_dict(),
-                error=self.report.error,
-            )
-        log.info("push finished", status=self.report.status, counts=self.report.counts.as_dict())
+        finish_run(self.store, self.report)
         return self.report
 
     # -- receipts ------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from connectors.asiou._wire import (
 )
 from connectors.base import (
     Capabilities,
+    ConnectorSettings,
     Page,
     PushItem,
     PushResult,
@@ -50,8 +51,6 @@ from connectors.base import (
 )
 from core.entities import Entity
 from core.errors import ConfigError, ContractViolation, TransientError
-from mapping.profile import load_profile
-from schoolgate.config import SystemConfig
 
 PREFIX = "/asiou/exchange"
 _FLAGS: dict[str, PushStatus] = {"c": "created", "u": "updated", "d": "deleted"}
@@ -111,26 +110,22 @@ class AsiouConnector:
             self._policy.sleep = sleep
 
     @classmethod
-    def from_config(
-        cls, config: SystemConfig, *, client: httpx.Client | None = None
+    def from_settings(
+        cls, settings: ConnectorSettings, *, client: httpx.Client | None = None
     ) -> AsiouConnector:
-        creds = config.credentials
-        missing = [k for k in ("login", "password") if k not in creds]
-        if missing:
-            raise ConfigError(f"АСИОУ needs credentials {', '.join(missing)}", key="credentials")
-        opts = config.options
+        opts = settings.options
         return cls(
-            base_url=config.base_url,
-            school=config.remote_school,
-            login=creds["login"].resolve("credentials.login").get_secret_value(),
-            password=creds["password"].resolve("credentials.password").get_secret_value(),
+            base_url=settings.base_url,
+            school=settings.remote_school,
+            login=settings.secret("login"),
+            password=settings.secret("password"),
             client=client,
-            timeout=config.timeout,
-            retries=config.retries,
+            timeout=settings.timeout,
+            retries=settings.retries,
             chunk_size=int(opts.get("chunk_size", DEFAULT_CHUNK)),
             retry_base=float(opts.get("retry_base", 1.0)),
             # the package's names live in the mapping profile a deployment may override
-            names=WireNames.from_profile(load_profile(SYSTEM, config.profile).settings),
+            names=WireNames.from_profile(settings.profile),
         )
 
     @classmethod

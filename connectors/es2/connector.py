@@ -25,18 +25,25 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
-from connectors.base import Capabilities, Page, PushItem, PushResult, ReadMode, State
+from connectors.base import (
+    Capabilities,
+    ConnectorSettings,
+    Page,
+    PushItem,
+    PushResult,
+    ReadMode,
+    State,
+)
 from connectors.es2._client import ES2Client, RetryPolicy
 from connectors.es2._options import ES2Options, windows
 from connectors.es2._paginator import RawPage, read_pages
 from connectors.es2._push import PUSH_PATHS, batches, idempotency_key, results_for, wire_item
 from core.entities import Entity
 from core.errors import ConfigError
-from schoolgate.config import SystemConfig
 
 SYSTEM = "es2"
 
@@ -68,7 +75,7 @@ READ_MODES: dict[Entity, ReadMode] = {
 
 
 class ES2Connector:
-    system: ClassVar[str] = SYSTEM
+    system = SYSTEM
 
     def __init__(
         self,
@@ -96,23 +103,17 @@ class ES2Connector:
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
-    def from_config(
-        cls, config: SystemConfig, *, client: httpx.Client | None = None
+    def from_settings(
+        cls, settings: ConnectorSettings, *, client: httpx.Client | None = None
     ) -> ES2Connector:
-        creds = {
-            name: ref.resolve(f"credentials.{name}").get_secret_value()
-            for name, ref in config.credentials.items()
-        }
-        missing = sorted({"client_id", "client_secret"} - set(creds))
-        if missing:
-            raise ConfigError(f"missing credential(s) {', '.join(missing)}", key="es2.credentials")
-        http = client or httpx.Client(base_url=config.base_url, timeout=config.timeout)
+        creds = {name: settings.secret(name) for name in ("client_id", "client_secret")}
+        http = client or httpx.Client(base_url=settings.base_url, timeout=settings.timeout)
         return cls(
             http,
-            school=config.remote_school,
+            school=settings.remote_school,
             credentials=creds,
-            options=ES2Options.parse(config.options),
-            attempts=config.retries + 1,
+            options=ES2Options.parse(settings.options),
+            attempts=settings.retries + 1,
         )
 
     @classmethod

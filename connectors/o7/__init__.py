@@ -1,8 +1,13 @@
 """«О7.Образование – Электронная школа»: session-cookie RPC, date windows, marks/absences pushes."""
 
 from connectors.o7._classify import Action, Verdict, classify_exception, classify_response
-from connectors.o7._connector import CAPABILITIES, WINDOW_CALLS, O7Connector, default_year
-from connectors.o7._directions import validate_directions
+from connectors.o7._connector import (
+    CAPABILITIES,
+    WINDOW_CALLS,
+    O7Connector,
+    default_year,
+    school_year,
+)
 from connectors.o7._push import MAX_BATCH, PUSH_CALLS, push_batch
 from connectors.o7._scan import NameScan
 from connectors.o7._session import O7Session, login_refusal
@@ -39,6 +44,6 @@ __all__ = [
     "parse_local_time",
     "push_batch",
     "recent_windows",
-    "validate_directions",
+    "school_year",
     "year_windows",
 ]

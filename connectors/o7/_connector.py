@@ -21,26 +21,27 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
-from connectors.base import Capabilities, Page, PushItem, PushResult, ReadMode, State
-from connectors.o7._directions import validate_directions
+from connectors.base import (
+    Capabilities,
+    ConnectorSettings,
+    Page,
+    PushItem,
+    PushResult,
+    ReadMode,
+    State,
+)
 from connectors.o7._push import MAX_BATCH, PUSH_CALLS, push_batch
 from connectors.o7._scan import NameScan
 from connectors.o7._session import SYSTEM, O7Session
 from connectors.o7._windows import MAX_WINDOW_DAYS, Window, recent_windows, year_windows
 from core.entities import Entity, ext_ref
-from mapping.model import Record
-from mapping.profile import Profile
-
-if TYPE_CHECKING:
-    from connectors.o7._mapper import O7Mapper
 from core.errors import ConfigError, ContractViolation
-from schoolgate.config import SystemConfig
 
 WireRecord = dict[str, Any]
 
@@ -80,7 +81,7 @@ def _items(answer: dict[str, Any], key: str, method: str) -> list[WireRecord]:
     return items
 
 
-def _date_option(options: dict[str, Any], key: str, default: dt.date) -> dt.date:
+def _date_option(options: Mapping[str, Any], key: str, default: dt.date) -> dt.date:
     raw = options.get(key)
     if raw is None:
         return default
@@ -96,6 +97,15 @@ def default_year(today: dt.date) -> tuple[dt.date, dt.date]:
     """1 September .. 31 August of the academic year ``today`` falls in."""
     first = today.year if today.month >= 9 else today.year - 1
     return dt.date(first, 9, 1), dt.date(first + 1, 8, 31)
+
+
+def school_year(
+    options: Mapping[str, Any], today: dt.date | None = None
+) -> tuple[dt.date, dt.date]:
+    """The academic year a connector reads: ``year_start``/``year_end`` options, else the year
+    ``today`` falls in."""
+    start, end = default_year(today or dt.date.today())
+    return _date_option(options, "year_start", start), _date_option(options, "year_end", end)
 
 
 class O7Connector:
@@ -137,50 +147,39 @@ class O7Connector:
         return CAPABILITIES
 
     @classmethod
-    def from_config(
+    def from_settings(
         cls,
-        config: SystemConfig,
+        settings: ConnectorSettings,
         *,
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> O7Connector:
-        validate_directions(CAPABILITIES, {e: p.direction for e, p in config.entities.items()})
-        for key in ("login", "password"):
-            if key not in config.credentials:
-                raise ConfigError("О7 needs credentials 'login' and 'password'", key="credentials")
-        login = config.credentials["login"].resolve("credentials.login").get_secret_value()
-        password: SecretStr = config.credentials["password"].resolve("credentials.password")
-        options = config.options
+        login = settings.secret("login")
+        password = SecretStr(settings.secret("password"))
+        options = settings.options
         owned = None
         if client is None:
             # slow answers take up to 20 s: the read timeout must exceed that
-            timeout = httpx.Timeout(max(config.timeout, 25.0), connect=10.0)
-            client = owned = httpx.Client(base_url=config.base_url, timeout=timeout)
+            timeout = httpx.Timeout(max(settings.timeout, 25.0), connect=10.0)
+            client = owned = httpx.Client(base_url=settings.base_url, timeout=timeout)
         session = O7Session(
             client,
             login=login,
             password=password,
-            attempts=config.retries + 1,
+            attempts=settings.retries + 1,
             max_wait=float(options.get("retry_max_wait", 30.0)),
             sleep=sleep,
         )
-        start, end = default_year(dt.date.today())
+        start, end = school_year(options)
         return cls(
             session,
-            school_id=config.remote_school,
-            year_start=_date_option(options, "year_start", start),
-            year_end=_date_option(options, "year_end", end),
+            school_id=settings.remote_school,
+            year_start=start,
+            year_end=end,
             recent=int(options.get("recent_windows", 2)),
             max_window_days=int(options.get("max_window_days", MAX_WINDOW_DAYS)),
             client=owned,
         )
-
-    def make_mapper(self, profile: Profile, school_id: str, roster: Iterable[Record]) -> O7Mapper:
-        """The mapping for the sync engine; the class year comes from the configured year."""
-        from connectors.o7._mapper import O7Mapper  # mapping.o7 imports this package's parsers
-
-        first = self.windows[0].start.year if self.windows else default_year(self._today())[0].year
-        return O7Mapper(profile, school_id, f"{first}/{first + 1}", roster)
 
     # -- the contract -----------------------------------------------------------------------------
 

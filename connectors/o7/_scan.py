@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from mapping.names import normalise_name
+from core.names import normalise_name
 
 WireRecord = dict[str, Any]
 

@@ -28,11 +28,13 @@ from mapping.o7._records import (
     map_teacher,
 )
 from mapping.o7._wire import absence_to_wire, mark_to_wire
+from mapping.o7.mapper import O7Mapper
 
 __all__ = [
     "MAPPERS",
     "NameIndex",
     "O7Context",
+    "O7Mapper",
     "absence_to_wire",
     "class_name",
     "deletions",

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from core.entities import ext_ref
 from core.errors import RecordError
+from core.names import join_fio, name_key, normalise_name
 from mapping.model import Period, SchoolClass, Subgroup, Subject, Teacher
-from mapping.names import join_fio, name_key, normalise_name
 
 SYSTEM = "o7"
 _ORDINAL_SUFFIX = {"quarter": "ч", "half": "п"}

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.o7._windows import parse_date, parse_local_time
+from connectors.o7 import parse_date, parse_local_time
 from core.entities import Entity, ext_ref
 from core.errors import RecordError
+from core.names import InvalidName, name_key, split_fio
 from mapping.model import (
     Attendance,
     FinalMark,
@@ -28,7 +29,6 @@ from mapping.model import (
     Subject,
     Teacher,
 )
-from mapping.names import InvalidName, name_key, split_fio
 from mapping.o7._index import (
     SYSTEM,
     NameIndex,

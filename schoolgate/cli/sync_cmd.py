@@ -13,10 +13,12 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from core.entities import Entity
+from schoolgate import runner
 from schoolgate.cli._common import config_or_default, console, reported_errors
 from store import Store
-from sync import jobs, operator
-from sync.pull import PullOptions, RunReport
+from sync import jobs, resolutions
+from sync.pull import PullOptions
+from sync.runs import RunReport
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="configuration TOML")]
 SchoolOpt = Annotated[str | None, typer.Option("--school", help="one school id")]
@@ -107,11 +109,11 @@ def register(app: typer.Typer) -> None:
                 console=console,
                 transient=True,
             ) as bar:
-                for sc, key in jobs.selected(cfg, school, system):
-                    task = bar.add_task(f"{sc.id} ← {key}", total=None)
-                    job = jobs.open_job(store, sc, key)
+                for setup in cfg.setups(school, system):
+                    task = bar.add_task(f"{setup.school_id} ← {setup.system}", total=None)
+                    job = jobs.open_job(store, setup)
                     try:
-                        label = f"{sc.id} {key}"
+                        label = f"{setup.school_id} {setup.system}"
 
                         def tick(
                             ent: Entity, n: int, task: TaskID = task, label: str = label
@@ -119,7 +121,7 @@ def register(app: typer.Typer) -> None:
                             bar.update(task, advance=n, description=f"{label}: {ent}")
 
                         if direction in ("pull", "both"):
-                            reports.append(jobs.pull(store, cfg, job, options, tick))
+                            reports.append(jobs.pull(store, cfg.sync, job, options, tick))
                         if direction in ("push", "both") and not dry_run:
                             reports.append(jobs.push(store, job, tick))
                     finally:
@@ -226,7 +228,7 @@ def register(app: typer.Typer) -> None:
             if take not in ("local", "remote"):
                 raise typer.BadParameter("--take must be local or remote")
             store, _ = _store(config)
-            c = operator.resolve_conflict(store, conflict_id, take, by=_user())  # type: ignore[arg-type]
+            c = resolutions.resolve_conflict(store, conflict_id, take, by=_user())  # type: ignore[arg-type]
             console.print(f"conflict {c.id} resolved: {c.resolution}")
 
     holds = typer.Typer(help="Pulls held for a person: mass deactivation, empty roster.")
@@ -263,14 +265,14 @@ def register(app: typer.Typer) -> None:
         with reported_errors():
             cfg = config_or_default(config)
             store = Store.open(cfg.store.url)
-            print_reports([operator.approve_hold(store, cfg, hold_id, by=_user())])
+            print_reports([runner.approve_hold(store, cfg, hold_id, by=_user())])
 
     @holds.command("discard")
     def holds_discard(hold_id: int, config: ConfigOpt = None) -> None:
         """Refuse a held pull: nothing of it is applied."""
         with reported_errors():
             store, _ = _store(config)
-            operator.discard_hold(store, hold_id, by=_user())
+            resolutions.discard_hold(store, hold_id, by=_user())
             console.print(f"hold {hold_id} discarded")
 
     ident = typer.Typer(help="The identity review queue: people the gateway would not match alone.")
@@ -309,7 +311,7 @@ def register(app: typer.Typer) -> None:
         """Link the external person to an existing gateway person."""
         with reported_errors():
             store, _ = _store(config)
-            operator.decide_identity(store, item_id, link_to=to, by=_user())
+            resolutions.decide_identity(store, item_id, link_to=to, by=_user())
             console.print(f"review item {item_id} linked to {to}")
 
     @ident.command("reject")
@@ -317,7 +319,7 @@ def register(app: typer.Typer) -> None:
         """Nobody matches: the next pull creates a new person."""
         with reported_errors():
             store, _ = _store(config)
-            operator.decide_identity(store, item_id, link_to=None, by=_user())
+            resolutions.decide_identity(store, item_id, link_to=None, by=_user())
             console.print(f"review item {item_id} rejected")
 
     @app.command()

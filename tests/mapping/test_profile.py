@@ -28,7 +28,9 @@ def test_override_merges_key_by_key(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "codes": {"attendance": {"Н": "Н", "ОП": "О"}, "kind": {"a": "b"}},
         "page_size": 500,
     }
-    monkeypatch.setattr(profile_mod, "shipped_profile_data", lambda system: shipped)
+    monkeypatch.setattr(
+        profile_mod, "shipped_profile_data", lambda system, shipped_file=None: shipped
+    )
     override = tmp_path / "site.toml"
     override.write_text(
         'timezone = "Europe/Moscow"\n[codes.attendance]\n"ОП" = "Н"\n"ОПЗ" = "О"\n',

@@ -89,7 +89,7 @@ def test_sync_runs_conflicts_and_outbox(setup: Any) -> None:
         gid = tx.lookup_ext("es2", Entity.MARKS, [str(ext)])[str(ext)]
         local = tx.get(Entity.MARKS, [gid])[gid]
     assert isinstance(local, Mark)
-    Journal(store, load_config(path).schools[0]).write(
+    Journal(store, (sc := load_config(path).schools[0]).id, sc.push_targets()).write(
         [local.model_copy(update={"value": MarkValue.parse("4")})], actor="teacher"
     )
     item = dict(sim.state.col("marks").items[ext])

@@ -118,7 +118,7 @@ def test_duplicate_school_ids() -> None:
 
 
 def test_owner_decides_when_no_policy_is_given() -> None:
-    from schoolgate.config import EntityPolicy
+    from sync.policy import EntityPolicy
 
     assert EntityPolicy(owner="local").policy_for("value") == "local-wins"
     assert EntityPolicy(owner="local", conflict="manual").policy_for("value") == "manual"

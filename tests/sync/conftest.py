@@ -12,7 +12,8 @@ from fixtures.generator import generate_school
 from fixtures.school import SchoolData
 from store import Store
 from sync import jobs
-from sync.pull import PullOptions, RunReport
+from sync.pull import PullOptions
+from sync.runs import RunReport
 from tests.sync.worlds import SECRETS, World, es2_server, make_config, system_table
 
 BOTH = {
@@ -47,15 +48,15 @@ def world(tiny_school: SchoolData, tmp_path: Any, secrets: None) -> Iterator[Wor
 
 
 def pull(world: World, system: str = "es2", **opts: Any) -> RunReport:
-    job = jobs.open_job(world.store, world.school_config, system)
+    job = jobs.open_job(world.store, world.school_config.setup(system))
     try:
-        return jobs.pull(world.store, world.config, job, PullOptions(**opts))
+        return jobs.pull(world.store, world.config.sync, job, PullOptions(**opts))
     finally:
         job.close()
 
 
 def push(world: World, system: str = "es2") -> RunReport:
-    job = jobs.open_job(world.store, world.school_config, system)
+    job = jobs.open_job(world.store, world.school_config.setup(system))
     try:
         return jobs.push(world.store, job)
     finally:

@@ -237,9 +237,9 @@ def pulled_database(school: SchoolData, system: str, tmp: Path, **options: Any) 
         for key, value in SECRETS.items():
             mp.setenv(key, value)
         mp.setattr(pull_module, "crashpoint", lambda name: passes.update([name]))
-        job = jobs.open_job(world.store, world.config.schools[0], system)
+        job = jobs.open_job(world.store, world.config.schools[0].setup(system))
         try:
-            report = jobs.pull(world.store, world.config, job, PullOptions())
+            report = jobs.pull(world.store, world.config.sync, job, PullOptions())
         finally:
             job.close()
         assert report.status == "success", report.error
@@ -301,7 +301,7 @@ def write_local_marks(
     """Through :class:`Journal`: ``new`` marks on (pupil, lesson) pairs that have none and
     ``changed`` marks with another value; one write per record, skipping what a rule refuses
     (a closed period, grade 1) — the journal raises for those and stores nothing."""
-    journal = Journal(world.store, world.config.schools[0])
+    journal = world.journal()
     marks = sorted(
         (m for m in world.records(Entity.MARKS).values() if isinstance(m, Mark)),
         key=lambda m: m.id,
@@ -352,7 +352,7 @@ def write_local_marks(
 
 def write_local_absences(world: World, count: int, prefix: str = "absent-") -> list[Attendance]:
     """Through :class:`Journal`: ``count`` absences on (pupil, lesson) pairs that have none."""
-    journal = Journal(world.store, world.config.schools[0])
+    journal = world.journal()
     taken = {
         (a.pupil_id, a.lesson_id)
         for a in world.records(Entity.ATTENDANCE).values()

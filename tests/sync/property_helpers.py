@@ -22,10 +22,10 @@ from fixtures.es2.wire import WORK_TYPE_NAMES
 from fixtures.school import SchoolData
 from mapping.model import Mark
 from mapping.values import MarkValue
-from schoolgate.config import ConflictPolicy
 from store import Store
 from store.changelog import CHANGES
 from store.records import AUDIT
+from sync.policy import ConflictPolicy
 from tests.sync.conftest import pull
 from tests.sync.worlds import World, es2_server, make_config, system_table
 

@@ -26,7 +26,6 @@ from fixtures.generator import mutate
 from fixtures.school import SchoolData
 from mapping.model import Attendance, Mark
 from mapping.values import MarkValue
-from sync.journal import Journal
 from tests.sync.crash_helpers import (
     CrashWorld,
     Seed,
@@ -238,7 +237,7 @@ def test_a_mark_edited_again_before_its_killed_push_was_recorded_reaches_es2_onc
         new, _ = write_local_marks(world, 2, 0)
         world.cli.crash("es2", "push", point)
         again = [m.model_copy(update={"value": MarkValue.parse("3")}) for m in new]
-        Journal(world.store, world.config.schools[0]).write(again, actor="учитель")
+        world.journal().write(again, actor="учитель")
         assert outbox_statuses(world).total() == 4
 
         world.cli.ok("es2", "push")  # no pull in between to find what the killed run sent

@@ -12,7 +12,8 @@ from connectors.asiou import PACKAGE_ENTITIES
 from core.entities import Entity
 from fixtures.school import SchoolData
 from mapping.model import Pupil
-from sync.operator import approve_hold, discard_hold
+from schoolgate import runner
+from sync.resolutions import discard_hold
 from tests.sync.conftest import pull
 from tests.sync.worlds import (
     ASIOU_CODE,
@@ -82,7 +83,7 @@ def test_mass_leaving_is_held_then_approved(aworld: World) -> None:
     assert hold.summary["deactivated"] == n and hold.summary["active_before"] == active
     assert _active(aworld) == active
 
-    report = approve_hold(aworld.store, aworld.config, hold.id, by="завуч")
+    report = runner.approve_hold(aworld.store, aworld.config, hold.id, by="завуч")
     assert report.status == "success", report.error
     assert report.counts.as_dict()[Entity.PUPILS.value]["updated"] == n
     assert _active(aworld) == active - n

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from mapping.model import Period, Tombstone
-from schoolgate.config import EntityPolicy
 from sync.plan import Op, Planner, Stored, needs_base
+from sync.policy import EntityPolicy
 from sync.rules import Deadlines
 from tests.sync.helpers import UTC, mark, world
 

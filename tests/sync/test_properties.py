@@ -25,9 +25,8 @@ from core.entities import Entity
 from fixtures.school import SchoolData
 from mapping.model import Mark
 from mapping.values import MarkValue
-from schoolgate.config import ConflictPolicy, EntityPolicy
-from sync.journal import Journal
 from sync.plan import Decision, Op, Planner, Stored, needs_base
+from sync.policy import ConflictPolicy, EntityPolicy
 from tests.sync.conftest import pull, push
 from tests.sync.helpers import mark, world
 from tests.sync.property_helpers import (
@@ -263,7 +262,7 @@ def test_pull_edit_push_pull_is_a_fixed_point(
     with engine.fresh() as w:
         assert pull(w, entities=MARKS_ONLY).status == "success"
         marks = w.records(Entity.MARKS)
-        journal = Journal(w.store, w.school_config)
+        journal = w.journal()
         for i, edit in zip(which, local, strict=False):
             rec = marks[engine.marks[i]]
             if edit == DELETE:
@@ -380,7 +379,7 @@ def test_each_conflict_is_recorded_once_and_its_policy_decides(
         marks = marks_of(w, touched)
         with w.store.read() as tx:
             ext = tx.ext_of("es2", Entity.MARKS, touched)
-        journal = Journal(w.store, w.school_config)
+        journal = w.journal()
         for kind, k, value in steps:
             w.sim.clock.advance(seconds=61)  # type: ignore[attr-defined]
             if kind == "pull":

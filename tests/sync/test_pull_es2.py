@@ -54,7 +54,6 @@ def test_pull_push_pull_on_postgresql(tiny_school, pg_url, secrets) -> None:  # 
     from mapping.model import Mark
     from mapping.values import MarkValue
     from store import Store
-    from sync.journal import Journal
     from tests.sync.conftest import BOTH, push
     from tests.sync.worlds import es2_server, make_config, system_table
 
@@ -71,7 +70,7 @@ def test_pull_push_pull_on_postgresql(tiny_school, pg_url, secrets) -> None:  # 
             gen, stored = generated_vs_store(world, "es2", entity, frozenset({"closed"}))
             assert stored == gen, entity
         mark = next(m for m in world.records(Entity.MARKS).values() if isinstance(m, Mark))
-        Journal(store, world.school_config).write(
+        world.journal().write(
             [mark.model_copy(update={"value": MarkValue.parse("2")})], actor="teacher"
         )
         assert push(world).counts.total("updated") == 1

@@ -15,7 +15,6 @@ from fixtures.school import SchoolData
 from mapping.model import Lesson, Mark, SchoolClass
 from mapping.values import MarkValue
 from store import Store
-from sync.journal import Journal
 from tests.sync.conftest import BOTH, pull, push
 from tests.sync.worlds import ASIOU_CODE, World, asiou_server, open_world, system_table
 
@@ -119,10 +118,7 @@ def test_pending_receipts_are_polled_by_a_later_push_and_recorded_once(aworld: W
     assert pull(aworld, "asiou").status == "success"
     _close_half_year_on_the_simulator(aworld)
     ok, bad, new = _edits(aworld)
-    assert (
-        Journal(aworld.store, aworld.school_config).write([ok, bad, new], actor="учитель")["queued"]
-        == 3
-    )
+    assert aworld.journal().write([ok, bad, new], actor="учитель")["queued"] == 3
 
     sent = push(aworld, "asiou")
     assert sent.status == "success", sent.error
@@ -150,7 +146,7 @@ def test_a_restart_between_send_and_poll_records_every_outcome_once(
     assert pull(aworld, "asiou").status == "success"
     _close_half_year_on_the_simulator(aworld)
     ok, bad, new = _edits(aworld)
-    Journal(aworld.store, aworld.school_config).write([ok, bad, new], actor="учитель")
+    aworld.journal().write([ok, bad, new], actor="учитель")
     assert push(aworld, "asiou").counts.total("held") == 3
     aworld.sim.process_now()  # type: ignore[attr-defined]
 
@@ -172,7 +168,7 @@ def test_a_new_mark_edited_before_any_pull_stays_one_record_in_asiou(aworld: Wor
     it made from the first instead of adding another; the next pull links that one mark."""
     assert pull(aworld, "asiou").status == "success"
     _, _, new = _edits(aworld)
-    journal = Journal(aworld.store, aworld.school_config)
+    journal = aworld.journal()
     assert journal.write([new], actor="учитель")["queued"] == 1
     push(aworld, "asiou")  # sent
     push(aworld, "asiou")  # receipt read: accepted

@@ -7,7 +7,6 @@ import datetime as dt
 from core.entities import Entity
 from mapping.model import Mark
 from mapping.values import MarkValue
-from sync.journal import Journal
 from tests.sync.conftest import pull, push
 from tests.sync.worlds import World
 
@@ -49,7 +48,7 @@ def test_local_edit_is_pushed_once_and_the_next_pull_is_a_fixed_point(world: Wor
     )
     before = len(es2_marks(world))
 
-    counts = Journal(world.store, world.school_config).write([changed, new], actor="учитель")
+    counts = world.journal().write([changed, new], actor="учитель")
     assert counts["queued"] == 2
     report = push(world)
     assert report.status == "success", report.error
@@ -76,7 +75,7 @@ def test_a_push_rejected_by_the_system_reaches_the_operator(world: World) -> Non
     world.sim.state.closed_periods.update(  # type: ignore[attr-defined]
         int(p.ext_ids["es2"]) for p in world.school.periods
     )
-    Journal(world.store, world.school_config).write(
+    world.journal().write(
         [mark.model_copy(update={"value": MarkValue.parse("2")})], actor="учитель"
     )
     report = push(world)

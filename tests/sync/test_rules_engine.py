@@ -11,8 +11,7 @@ import pytest
 from core.entities import Entity
 from fixtures.school import SchoolData
 from mapping.model import Mark, Period
-from sync.journal import Journal
-from sync.operator import resolve_conflict
+from sync.resolutions import resolve_conflict
 from tests.sync.conftest import BOTH, pull
 from tests.sync.worlds import ASIOU_CODE, World, asiou_server, open_world, system_table
 
@@ -64,7 +63,7 @@ def _close_first_quarter(world: World) -> Period:
     stored = world.records(Entity.PERIODS)[gid]
     assert isinstance(stored, Period) and not stored.closed
     closed = stored.model_copy(update={"closed": True})
-    Journal(world.store, world.school_config).write([closed], actor="завуч")
+    world.journal().write([closed], actor="завуч")
     return closed
 
 

@@ -15,6 +15,7 @@ from fixtures.serve import serve_in_thread
 from mapping.model import Record
 from schoolgate.config import GatewayConfig, SchoolConfig, parse_config
 from store import Store
+from sync.journal import Journal
 
 YEAR = {"year_start": "2025-09-01", "year_end": "2026-05-31"}
 CREDENTIALS = {
@@ -87,6 +88,11 @@ class World:
     @property
     def school_config(self) -> SchoolConfig:
         return self.config.schools[0]
+
+    def journal(self) -> Journal:
+        """The local journal of the world's school."""
+        sc = self.school_config
+        return Journal(self.store, sc.id, sc.push_targets())
 
     def records(self, entity: Entity) -> dict[str, Record]:
         with self.store.read() as tx:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,9 +12,10 @@ import respx
 from lxml import etree
 
 from connectors.asiou import AsiouConnector, split_ticket
-from connectors.base import PushItem
+from connectors.base import ConnectorSettings, PushItem
 from core.entities import Entity
 from core.errors import AuthError, ContractViolation, TransientError
+from schoolgate.config import SystemConfig
 
 from .packages import chunked, package
 
@@ -247,12 +249,11 @@ def test_poll_answers_nothing_until_processed_then_every_item_once(tmp_path: Pat
     assert results[0].error == "ПЕРИОД_ЗАКРЫТ: Период закрыт для изменений"
 
 
-def test_from_config_reads_credentials_and_declares_a_bundled_async_system(
+def test_from_settings_reads_credentials_and_declares_a_bundled_async_system(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from connectors.base import ReadMode
     from core.errors import ConfigError
-    from schoolgate.config import SystemConfig
 
     monkeypatch.setenv("ASIOU_LOGIN", "gw")
     monkeypatch.setenv("ASIOU_PASSWORD", "pw")
@@ -264,7 +265,7 @@ def test_from_config_reads_credentials_and_declares_a_bundled_async_system(
             "options": {"chunk_size": 10},
         }
     )
-    conn = AsiouConnector.from_config(config, client=httpx.Client())
+    conn = AsiouConnector.from_settings(_settings(config), client=httpx.Client())
     caps = conn.capabilities()
     assert caps.bundled and caps.async_push
     assert set(caps.pull.values()) == {ReadMode.INCREMENTAL} and len(caps.pull) == 10
@@ -280,13 +281,13 @@ def test_from_config_reads_credentials_and_declares_a_bundled_async_system(
         conn.check()
     assert route.calls.last.request.headers["Authorization"] == "Basic Z3c6cHc="
     with pytest.raises(ConfigError):
-        AsiouConnector.from_config(config.model_copy(update={"credentials": {}}))
+        AsiouConnector.from_settings(_settings(config.model_copy(update={"credentials": {}})))
 
 
-def test_registered_as_an_entry_point() -> None:
-    from connectors import registry
+def test_registered_as_a_system_plugin() -> None:
+    import plugins
 
-    assert registry.load("asiou") is AsiouConnector
+    assert plugins.load("asiou").connector is AsiouConnector
 
 
 RENAMED = """
@@ -300,7 +301,6 @@ attendance = "Посещения"
 
 
 def _renamed_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str | None) -> Any:
-    from schoolgate.config import SystemConfig
 
     monkeypatch.setenv("ASIOU_LOGIN", "gw")
     monkeypatch.setenv("ASIOU_PASSWORD", "pw")
@@ -333,7 +333,7 @@ def test_element_names_come_from_the_profile_a_deployment_overrides(
         return_value=httpx.Response(200, headers=XML, content=_renamed_package())
     )
     config = _renamed_config(tmp_path, monkeypatch, RENAMED)
-    conn = AsiouConnector.from_config(config, client=httpx.Client())
+    conn = AsiouConnector.from_settings(_settings(config), client=httpx.Client())
     pages = list(conn.pull(None, None))
     assert pages[-1].complete  # the renamed record was counted against <Итог>
     absences = [r for p in pages if p.entity is Entity.ATTENDANCE for r in p.records]
@@ -356,8 +356,8 @@ def test_element_names_come_from_the_profile_a_deployment_overrides(
     ]
 
     # the contract's names alone do not know the renamed element: the count cannot agree
-    plain = AsiouConnector.from_config(
-        _renamed_config(tmp_path, monkeypatch, None), client=httpx.Client()
+    plain = AsiouConnector.from_settings(
+        _settings(_renamed_config(tmp_path, monkeypatch, None)), client=httpx.Client()
     )
     with pytest.raises(ContractViolation):
         list(plain.pull(None, None))
@@ -370,4 +370,12 @@ def test_a_profile_element_naming_no_entity_is_a_configuration_error(
 
     config = _renamed_config(tmp_path, monkeypatch, '[elements]\n"Посещение" = "absences"\n')
     with pytest.raises(ConfigError, match="Посещение"):
-        AsiouConnector.from_config(config, client=httpx.Client())
+        AsiouConnector.from_settings(_settings(config), client=httpx.Client())
+
+
+def _settings(config: SystemConfig) -> ConnectorSettings:
+    """What a job gives the connector: its settings with the (overridden) profile's tables."""
+    from mapping.profile import load_profile
+
+    settings = config.connector_settings("asiou")
+    return dataclasses.replace(settings, profile=load_profile("asiou", config.profile).settings)

@@ -13,9 +13,9 @@ import respx
 
 from connectors.base import PushItem
 from connectors.es2 import ES2Connector, ES2Options, idempotency_key, windows
-from connectors.registry import load
 from core.entities import Entity
 from core.errors import ConfigError
+from plugins import load
 from schoolgate.config import SystemConfig
 from tests.connectors.es2.conftest import env
 
@@ -217,7 +217,7 @@ def test_push_delete_reports_deleted(mock: respx.MockRouter, conn: ES2Connector)
 
 
 def test_capabilities_and_entry_point() -> None:
-    caps = load("es2").declared_capabilities()  # type: ignore[attr-defined]
+    caps = load("es2").connector.declared_capabilities()
     assert caps.pull[Entity.MARKS].value == "incremental"
     assert caps.pull[Entity.LESSONS].value == "windowed"
     assert caps.push == {
@@ -230,7 +230,7 @@ def test_capabilities_and_entry_point() -> None:
     assert caps.push_batch_size == 500
 
 
-def test_from_config_resolves_secrets_and_options(
+def test_from_settings_resolves_secrets_and_options(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ES2_ID", "id")
@@ -245,7 +245,7 @@ def test_from_config_resolves_secrets_and_options(
             "retries": 2,
         }
     )
-    c = ES2Connector.from_config(cfg)
+    c = ES2Connector.from_settings(cfg.connector_settings("es2"))
     assert c.options.page_size == 100 and c.api.policy.attempts == 3
     c.close()
     with pytest.raises(ConfigError, match="page_size"):

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from connectors.base import Page, PushItem
-from connectors.o7 import MAX_WINDOW_DAYS, O7Connector, O7Session, parse_date
+from connectors.o7 import CAPABILITIES, MAX_WINDOW_DAYS, O7Connector, O7Session, parse_date
 from core.entities import Entity
 from core.errors import ConfigError, TransientError
 from schoolgate.config import SecretRef, SystemConfig
@@ -230,12 +230,20 @@ def _config(**entities: str) -> SystemConfig:
     )
 
 
-def test_from_config_refuses_roster_pushes_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_roster_pushes_are_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sync.jobs import SystemSetup, check_directions
+
     monkeypatch.setenv("O7_TEST_LOGIN", "u")
     monkeypatch.setenv("O7_TEST_PASSWORD", "p")
+
+    def setup(config: SystemConfig) -> SystemSetup:
+        return SystemSetup("s1", "o7", config.connector_settings("o7"), policies=config.entities)
+
     with pytest.raises(ConfigError, match="takes no writes of pupils"):
-        O7Connector.from_config(_config(pupils="both", marks="both"))
-    conn = O7Connector.from_config(_config(marks="both", attendance="push", lessons="pull"))
+        check_directions(setup(_config(pupils="both", marks="both")), CAPABILITIES)
+    good = _config(marks="both", attendance="push", lessons="pull")
+    check_directions(setup(good), CAPABILITIES)
+    conn = O7Connector.from_settings(good.connector_settings("o7"))
     try:
         assert len(conn.windows) == 9
         assert conn.session._client.timeout.read is not None

@@ -1,10 +1,11 @@
-"""What an operator decides: conflicts, holds and identity reviews (used by the CLI and console).
+"""What a person decides: conflicts, holds and identity reviews (used by the CLI and console).
 
 - **Conflict, take remote**: the system's version (``incoming``) is written to the store, as the
   system's change, and agreed with the system. For a deletion the record is deleted.
 - **Conflict, take local**: the store keeps its version and it is queued to the system, so the
   two agree again after the next push.
-- **Hold approve**: the held pull runs again with the hold lifted; **discard** just records the no.
+- **Hold approve**: records the yes (the caller runs the held pull again with the hold lifted);
+  **discard** just records the no.
 - **Identity link / reject**: link an external person to a gateway person, or say nobody matches
   (the next pull creates a new person).
 """
@@ -16,10 +17,8 @@ from typing import Literal
 from core.entities import Entity
 from core.errors import GatewayError, StoreError
 from mapping.model import MODELS
-from schoolgate.config import GatewayConfig
-from store import Conflict, Store
+from store import Conflict, Hold, Store
 from sync.keys import push_key
-from sync.pull import PullOptions, RunReport
 
 Take = Literal["local", "remote"]
 
@@ -80,20 +79,14 @@ def resolve_conflict(store: Store, conflict_id: int, take: Take, *, by: str) -> 
     return resolved
 
 
-def approve_hold(store: Store, config: GatewayConfig, hold_id: int, *, by: str) -> RunReport:
-    from sync import jobs
-
+def approve_hold(store: Store, hold_id: int, *, by: str) -> Hold:
+    """Record the yes; the caller then runs the held pull again with ``approve_hold=True``."""
     with store.begin() as tx:
         hold = tx.hold_get(hold_id)
         if hold is None or hold.status != "waiting":
             raise StoreError(f"hold {hold_id} does not exist or is already decided")
         tx.hold_decide(hold_id, approve=True, by=by)
-    school = config.school(hold.school_id)
-    job = jobs.open_job(store, school, hold.system)
-    try:
-        return jobs.pull(store, config, job, PullOptions(approve_hold=True))
-    finally:
-        job.close()
+    return hold
 
 
 def discard_hold(store: Store, hold_id: int, *, by: str) -> None:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mapping.names import InvalidName, join_fio, name_key, normalise_name, split_fio, tidy_name
+from core.names import InvalidName, join_fio, name_key, normalise_name, split_fio, tidy_name
 
 _LETTERS = st.text(alphabet="абвгдеёжзиклмнопрстуфхцчшщыэюяАБВЕЁКЛМНОП", min_size=1, max_size=8)
 

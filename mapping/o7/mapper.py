@@ -1,4 +1,4 @@
-"""The О7 mapping bound to the sync engine (:class:`sync.mappers.Mapper`).
+"""The О7 mapping bound to a school (a :class:`mapping.mapper.RosterMapper`).
 
 О7 names teachers, subjects and subgroups instead of giving ids, so its mapping needs a
 :class:`~mapping.o7.NameIndex` of the school's roster. The index is rebuilt by :meth:`refresh`
@@ -8,11 +8,12 @@ subjects that the same pull brought are found by name too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.entities import Entity
 from core.errors import RecordError
+from mapping.mapper import ResolveExt, uncarried_fields
 from mapping.model import (
     Attendance,
     Mark,
@@ -24,11 +25,12 @@ from mapping.model import (
     Teacher,
     Tombstone,
 )
-from mapping.o7 import NameIndex, O7Context, absence_to_wire, map_record, mark_to_wire
+from mapping.o7._index import NameIndex
+from mapping.o7._records import O7Context, map_record
+from mapping.o7._wire import absence_to_wire, mark_to_wire
 from mapping.profile import Profile
 
 SYSTEM = "o7"
-ResolveExt = Callable[[Entity, str], str | None]
 
 
 class O7Mapper:
@@ -40,8 +42,7 @@ class O7Mapper:
         self.profile = profile
         self.school_id = school_id
         self.year = year
-        uncarried = dict(profile.settings.get("uncarried", {}))
-        self._uncarried = {str(k): frozenset(v) for k, v in uncarried.items()}
+        self._uncarried = uncarried_fields(profile)
         self.refresh(roster)
 
     def refresh(self, roster: Iterable[Record]) -> None:
@@ -72,6 +73,5 @@ class O7Mapper:
             system=SYSTEM,
         )
 
-    def kept_fields(self, entity: Entity) -> frozenset[str]:
-        own = frozenset({"closed"}) if entity is Entity.PERIODS else frozenset()
-        return own | self._uncarried.get(entity.value, frozenset())
+    def uncarried(self, entity: Entity) -> frozenset[str]:
+        return self._uncarried.get(entity.value, frozenset())

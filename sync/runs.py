@@ -1,0 +1,56 @@
+"""A run's report and its lifecycle in the store, shared by pulls and pushes.
+
+A run starts by marking runs of the same job that a killed process left ``running`` as
+``failed`` (one job runs at a time), and ends by storing its status, counts and error.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import structlog
+
+from store import Store
+from sync.counts import RunCounts
+from sync.holds import HoldReason
+
+log = structlog.get_logger("sync.runs")
+
+
+@dataclass
+class RunReport:
+    school_id: str
+    system: str
+    direction: str
+    run_id: int | None = None
+    status: str = "success"
+    counts: RunCounts = field(default_factory=RunCounts)
+    error: str | None = None
+    hold: HoldReason | None = None
+    hold_id: int | None = None
+    duration: float = 0.0
+    started: float = field(default_factory=time.monotonic, repr=False)
+
+
+def start_run(store: Store, report: RunReport) -> None:
+    """Record the run as ``running`` (after failing what a killed process left running)."""
+    with store.begin() as tx:
+        tx.runs_interrupted(report.school_id, report.system, report.direction)
+        report.run_id = tx.run_start(report.school_id, report.system, report.direction)
+
+
+def finish_run(store: Store, report: RunReport) -> None:
+    """Store the run's outcome (when it was recorded) and log it."""
+    report.duration = time.monotonic() - report.started
+    log.info(
+        f"{report.direction} finished",
+        status=report.status,
+        counts=report.counts.as_dict(),
+        duration=round(report.duration, 3),
+    )
+    if report.run_id is not None:
+        with store.begin() as tx:
+            tx.run_finish(
+                report.run_id, report.status, counts=report.counts.as_dict(), error=report.error
+            )
