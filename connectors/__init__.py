@@ -8,6 +8,7 @@ from connectors.base import (
     PushItem,
     PushResult,
     ReadMode,
+    Scope,
     State,
     WireRecord,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "PushItem",
     "PushResult",
     "ReadMode",
+    "Scope",
     "State",
     "WireRecord",
 ]

@@ -11,6 +11,7 @@ engine commits the state of a page in the same transaction as that page's record
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,26 @@ class Capabilities:
 
 
 @dataclass(frozen=True, slots=True)
+class Scope:
+    """What a snapshot covers: every record of the entity, or those of a date window (lesson
+    dates, both included), or those of one class (by its id in the system) in a window."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    #: the class's id in the system
+    class_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A stable name of the scope, for grouping the pages of one snapshot."""
+        return f"{self.class_id or '*'}|{self.date_from or ''}..{self.date_to or ''}"
+
+
+#: a whole entity: every record the system holds of it
+WHOLE = Scope()
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """One page of a pull.
 
@@ -72,7 +93,7 @@ class Page:
     state: State
     snapshot: bool = False
     complete: bool = False
-    scope: Mapping[str, Any] = field(default_factory=dict)
+    scope: Scope = WHOLE
     #: the pages up to the next ``complete`` page form one unit that is applied whole or not at
     #: all (a package whose integrity is known only at its end); ``state`` is then only valid
     #: with the complete page

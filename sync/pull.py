@@ -25,7 +25,7 @@ from typing import Any
 
 import structlog
 
-from connectors.base import Connector, Page
+from connectors.base import WHOLE, Connector, Page, Scope
 from core.entities import PULL_ORDER, Entity
 from core.errors import (
     AuthError,
@@ -125,7 +125,7 @@ class Puller:
         #: ids seen so far in each snapshot scope, across the units of this run
         self._seen: dict[tuple[Entity, str], set[str]] = {}
         self._tainted: set[tuple[Entity, str]] = set()
-        self._scopes: dict[tuple[Entity, str], dict[str, Any]] = {}
+        self._scopes: dict[tuple[Entity, str], Scope] = {}
         #: per entity: whether the school had records linked to this system when the run first
         #: read the entity; if not, every linked record of a scope was seen in it
         self._linked_before: dict[Entity, bool] = {}
@@ -304,12 +304,12 @@ class Puller:
                 rejected.append((exc.record_id or "?", exc))
         resolved = self.resolver.resolve_page(tx, entity, items)
         rejected.extend(resolved.errors)
-        scope = _scope_key(page)
+        scope = page.scope.key
         if page.snapshot:
             if entity not in self._linked_before:
                 self._linked_before[entity] = tx.has_linked(entity, self.school_id, self.system)
             seen = self._seen.setdefault((entity, scope), set())
-            self._scopes[(entity, scope)] = dict(page.scope)
+            self._scopes[(entity, scope)] = page.scope
             seen.update(i.id for i in resolved.items)
             if rejected:
                 self._tainted.add((entity, scope))
@@ -351,7 +351,7 @@ class Puller:
         entity, _ = key
         if not self._linked_before.get(entity, True):
             return  # all this system's records here were linked by this run, and seen by it
-        missing = self._missing(unit.tx, entity, self._scopes.pop(key, {}), seen)
+        missing = self._missing(unit.tx, entity, self._scopes.pop(key, WHOLE), seen)
         if not missing:
             return
         if entity is Entity.PUPILS:
@@ -416,24 +416,18 @@ class Puller:
             )
         return self._planner(entity).plan(items, stored), stored
 
-    def _missing(
-        self, tx: Tx, entity: Entity, scope: Mapping[str, Any], seen: set[str]
-    ) -> set[str]:
+    def _missing(self, tx: Tx, entity: Entity, scope: Scope, seen: set[str]) -> set[str]:
+        """What the store holds in ``scope`` that this system knows and the snapshot lacked."""
         filters: dict[str, Any] = {}
-        for key, value in scope.items():
-            if key in ("date_from", "date_to") and isinstance(value, str):
-                filters[key] = dt.date.fromisoformat(value)
-            elif isinstance(value, str) and ":" in value:
-                system, _, ext = value.partition(":")
-                target = (
-                    Entity.CLASSES if key == "class_id" else Entity(key.removesuffix("_id") + "s")
-                )
-                gid = tx.lookup_ext(system, target, [ext]).get(ext)
-                if gid is None:
-                    return set()  # a scope we do not know yet holds nothing of ours
-                filters[key] = gid
-            else:
-                filters[key] = value
+        if scope.date_from is not None:
+            filters["date_from"] = scope.date_from
+        if scope.date_to is not None:
+            filters["date_to"] = scope.date_to
+        if scope.class_id is not None:
+            gid = tx.lookup_ext(self.system, Entity.CLASSES, [scope.class_id]).get(scope.class_id)
+            if gid is None:
+                return set()  # a class we do not know yet holds nothing of ours
+            filters["class_id"] = gid
         # only records this system knows can disappear from it
         return tx.ids_in_scope(
             entity, self.school_id, linked_to=self.system, excluding=seen, **filters
@@ -584,7 +578,3 @@ def _fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
-
-
-def _scope_key(page: Page) -> str:
-    return "|".join(f"{k}={page.scope[k]}" for k in sorted(page.scope))

@@ -36,6 +36,7 @@ from connectors.base import (
     PushItem,
     PushResult,
     ReadMode,
+    Scope,
     State,
 )
 from connectors.es2._client import ES2Client, RetryPolicy
@@ -261,8 +262,8 @@ class ES2Connector:
             end = min(year_end, today + dt.timedelta(days=self.options.lesson_ahead_days))
         spans = windows(start, end, self.options.lesson_window_days)
         for n, (w_from, w_to) in enumerate(spans, start=1):
-            scope = {"date_from": w_from.isoformat(), "date_to": w_to.isoformat()}
-            params = {"start": scope["date_from"], "end": scope["date_to"]}
+            scope = Scope(w_from, w_to)
+            params = {"start": w_from.isoformat(), "end": w_to.isoformat()}
             for raw in self._pages(Entity.LESSONS, params):
                 last = raw.next_cursor is None
                 new_state: State = (

@@ -34,13 +34,14 @@ from connectors.base import (
     PushItem,
     PushResult,
     ReadMode,
+    Scope,
     State,
 )
 from connectors.o7._push import MAX_BATCH, PUSH_CALLS, push_batch
 from connectors.o7._scan import NameScan
 from connectors.o7._session import SYSTEM, O7Session
 from connectors.o7._windows import MAX_WINDOW_DAYS, Window, recent_windows, year_windows
-from core.entities import Entity, ext_ref
+from core.entities import Entity
 from core.errors import ConfigError, ContractViolation
 
 WireRecord = dict[str, Any]
@@ -281,7 +282,7 @@ class O7Connector:
         pairs = [(c, w) for c in ids for w in windows]
         for n, (class_id, window) in enumerate(pairs):
             records = self.window_read(entity, class_id, window)
-            scope = {"class_id": ext_ref(SYSTEM, class_id), **window.scope()}
+            scope = Scope(window.start, window.end, class_id)
             page_state = done_state if n == len(pairs) - 1 else carry
             yield Page(entity, records, page_state, snapshot=True, complete=True, scope=scope)
         if not pairs:

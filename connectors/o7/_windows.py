@@ -34,9 +34,6 @@ class Window:
     def wire(self) -> dict[str, str]:
         return {"date_from": format_date(self.start), "date_to": format_date(self.end)}
 
-    def scope(self) -> dict[str, str]:
-        return {"date_from": self.start.isoformat(), "date_to": self.end.isoformat()}
-
 
 def _month_end(day: dt.date) -> dt.date:
     first_next = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)

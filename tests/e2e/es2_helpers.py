@@ -123,7 +123,7 @@ class Store:
 
 def _in(page: Page, rec: Record) -> bool:
     scope = page.scope
-    if "date_from" not in scope:
+    if scope.date_from is None or scope.date_to is None:
         return True
     day = getattr(rec, "date", None)
-    return day is not None and scope["date_from"] <= day.isoformat() <= scope["date_to"]
+    return day is not None and scope.date_from <= day <= scope.date_to

@@ -183,11 +183,10 @@ def _scope_of(school: SchoolData) -> dict[str, tuple[str, dt.date]]:
 
 
 def _in_scope(page: Page, where: tuple[str, dt.date], school: SchoolData) -> bool:
-    class_ref = page.scope["class_id"]
-    klass = school.lookup("o7", Entity.CLASSES, class_ref.removeprefix("o7:"))
-    start = dt.date.fromisoformat(page.scope["date_from"])
-    end = dt.date.fromisoformat(page.scope["date_to"])
-    return where[0] == klass and start <= where[1] <= end
+    scope = page.scope
+    assert scope.class_id is not None and scope.date_from and scope.date_to
+    klass = school.lookup("o7", Entity.CLASSES, scope.class_id)
+    return where[0] == klass and scope.date_from <= where[1] <= scope.date_to
 
 
 def diff_windows(
@@ -231,9 +230,9 @@ def test_incremental_window_reread_finds_changes_and_deletions(
 
         again = pull(conn, school, [Entity.MARKS], state)
         # only the recent windows were read: September and October of each class
-        assert {p.scope["date_from"] for p in again.pages[Entity.MARKS]} == {
-            "2025-09-01",
-            "2025-10-01",
+        assert {p.scope.date_from for p in again.pages[Entity.MARKS]} == {
+            dt.date(2025, 9, 1),
+            dt.date(2025, 10, 1),
         }
         assert all(p.complete for p in again.pages[Entity.MARKS])
         deleted, changed = diff_windows(again, Entity.MARKS, stored, school)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from connectors.base import PushItem
+from connectors.base import PushItem, Scope
 from connectors.es2 import ES2Connector, ES2Options, idempotency_key, windows
 from core.entities import Entity
 from core.errors import ConfigError
@@ -104,7 +104,7 @@ def test_lessons_are_read_in_windows_of_at_most_92_days(
     assert all((e - s).days + 1 <= 92 for s, e in spans)
     assert all(b[0] - a[1] == dt.timedelta(days=1) for a, b in itertools.pairwise(spans))
     assert all(p.snapshot and p.complete for p in pages)
-    assert pages[0].scope == {"date_from": "2025-09-01", "date_to": "2025-12-01"}
+    assert pages[0].scope == Scope(dt.date(2025, 9, 1), dt.date(2025, 12, 1))
 
 
 def test_incremental_lessons_reread_recent_window(

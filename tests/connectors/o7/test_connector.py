@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.base import Page, PushItem
+from connectors.base import WHOLE, Page, PushItem, Scope
 from connectors.o7 import CAPABILITIES, MAX_WINDOW_DAYS, O7Connector, O7Session, parse_date
 from core.entities import Entity
 from core.errors import ConfigError, TransientError
@@ -69,11 +69,7 @@ def test_full_windowed_read_pages(wire: Wire, connector: O7Connector) -> None:
     pages = list(connector.pull(Entity.MARKS, None))
     assert len(pages) == 2 * 4  # 2 classes × Sep..Dec
     assert all(p.snapshot and p.complete for p in pages)
-    assert pages[0].scope == {
-        "class_id": "o7:c1",
-        "date_from": "2025-09-01",
-        "date_to": "2025-09-30",
-    }
+    assert pages[0].scope == Scope(dt.date(2025, 9, 1), dt.date(2025, 9, 30), "c1")
     assert pages[0].records == [{"guid": "c1:01.09.2025", "class_id": "c1"}]
     assert all(p.state == {} for p in pages[:-1])
     assert pages[-1].state == {"recent_windows": 2, "last_full": "2025-11-20"}
@@ -83,12 +79,12 @@ def test_full_windowed_read_pages(wire: Wire, connector: O7Connector) -> None:
 def test_incremental_rereads_only_recent_windows(wire: Wire, connector: O7Connector) -> None:
     state = {"recent_windows": 2, "last_full": "2025-11-01"}
     pages = list(connector.pull(Entity.ATTENDANCE, state))
-    scopes = [(p.scope["class_id"], p.scope["date_from"]) for p in pages]
+    scopes = [(p.scope.class_id, str(p.scope.date_from)) for p in pages]
     assert scopes == [
-        ("o7:c1", "2025-10-01"),
-        ("o7:c1", "2025-11-01"),
-        ("o7:c2", "2025-10-01"),
-        ("o7:c2", "2025-11-01"),
+        ("c1", "2025-10-01"),
+        ("c1", "2025-11-01"),
+        ("c2", "2025-10-01"),
+        ("c2", "2025-11-01"),
     ]
     assert pages[-1].state == {"recent_windows": 2, "last_full": "2025-11-01"}
 
@@ -123,14 +119,14 @@ def test_an_error_mid_class_keeps_earlier_windows_only(wire: Wire, connector: O7
     seen: list[Page] = []
     with pytest.raises(TransientError):
         seen.extend(connector.pull(Entity.LESSONS, None))
-    assert [p.scope["date_from"] for p in seen] == ["2025-09-01", "2025-10-01"]
+    assert [str(p.scope.date_from) for p in seen] == ["2025-09-01", "2025-10-01"]
     assert all(p.state == {} for p in seen)  # the full read is not marked done
 
 
 def test_pupils_are_one_school_snapshot(connector: O7Connector) -> None:
     pages = list(connector.pull(Entity.PUPILS, None))
     assert [p.complete for p in pages] == [False, True]
-    assert all(p.snapshot and p.scope == {} for p in pages)
+    assert all(p.snapshot and p.scope == WHOLE for p in pages)
     assert pages[1].records[0]["class_id"] == "c2"
 
 
