@@ -24,10 +24,10 @@ Choices worth knowing (details in the modules):
 
 from store.changelog import Change
 from store.codec import NATURAL_KEYS, content_hash
-from store.conflicts import Conflict, Hold
+from store.conflicts import Conflict, Hold, NewFinding
 from store.engine import Store, Tx
 from store.identity import ReviewItem
-from store.outbox import OutboxItem, OutboxResult
+from store.outbox import NewPush, OutboxItem, OutboxResult
 from store.records import UpsertCounts
 from store.runs import Run
 
@@ -36,6 +36,8 @@ __all__ = [
     "Change",
     "Conflict",
     "Hold",
+    "NewFinding",
+    "NewPush",
     "OutboxItem",
     "OutboxResult",
     "ReviewItem",

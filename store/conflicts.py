@@ -40,6 +40,25 @@ class Conflict:
 
 
 @dataclass(frozen=True, slots=True)
+class NewFinding:
+    """A row to add to the conflict queue: ``status`` ``open`` (held: a person decides),
+    ``noted`` (recorded for the deputy director; applied) or ``rejected``."""
+
+    school_id: str
+    system: str
+    entity: str
+    record_id: str
+    kind: str
+    status: str
+    field: str | None = None
+    detail: str | None = None
+    policy: str | None = None
+    base: dict[str, Any] | None = None
+    incoming: dict[str, Any] | None = None
+    current: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Hold:
     id: int
     school_id: str

@@ -39,6 +39,20 @@ class OutboxItem:
 
 
 @dataclass(frozen=True, slots=True)
+class NewPush:
+    """A push to queue: ``idempotency_key`` names this version of the record for this system
+    (queued once: a key already queued is skipped)."""
+
+    school_id: str
+    system: str
+    entity: str
+    record_id: str
+    op: str  # upsert | delete
+    idempotency_key: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxResult:
     """What became of one claimed item."""
 

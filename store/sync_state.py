@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, fields
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
@@ -21,6 +22,8 @@ from core.entities import Entity
 from mapping.model import Record
 from store.bulk import bulk
 from store.codec import CODECS
+from store.conflicts import NewFinding
+from store.outbox import NewPush
 from store.params import one_of
 from store.records import AUDIT, CHUNK, table_of
 from store.schema import ConflictRow, IdentityRow, OutboxRow, ReviewRow, RunRow
@@ -31,10 +34,7 @@ IDENTITY = table(IdentityRow)
 CONFLICTS = table(ConflictRow)
 OUTBOX = table(OutboxRow)
 REVIEW = table(ReviewRow)
-_FINDING_COLUMNS = (
-    "school_id", "system", "entity", "record_id", "kind", "status", "field", "detail",
-    "policy", "base", "incoming", "current", "created_at",
-)  # fmt: skip
+_FINDING_COLUMNS = (*(f.name for f in fields(NewFinding)), "created_at")
 _LINK_COLUMNS = ("system", "entity", "external_id", "gateway_id", "synced_hash", "created_at")
 RUNS = table(RunRow)
 
@@ -176,16 +176,13 @@ class SyncStateRepo:
         return None
 
     # -- findings (the conflict queue in bulk) -------------------------------------------
-    def findings_add(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert conflict-queue rows: school_id, system, entity, record_id, kind, status, …"""
+    def findings_add(self, rows: Sequence[NewFinding]) -> None:
+        """Add rows to the conflict queue in one bulk statement."""
         if not rows:
             return
         now = utcnow()
-        unknown = {k for r in rows for k in r} - set(_FINDING_COLUMNS)
-        if unknown:
-            raise ValueError(f"unknown finding fields: {sorted(unknown)}")
         bulk(self.conn, "insert", CONFLICTS, _FINDING_COLUMNS, lambda: insert(CONFLICTS)).execute(
-            self.conn, [{k: r.get(k) for k in _FINDING_COLUMNS} | {"created_at": now} for r in rows]
+            self.conn, [asdict(r) | {"created_at": now} for r in rows]
         )
 
     # -- runs ---------------------------------------------------------------------------
@@ -257,10 +254,9 @@ def _build(
 class OutboxBulkRepo:
     conn: Connection
 
-    def outbox_enqueue_many(self, rows: Sequence[Mapping[str, Any]]) -> int:
+    def outbox_enqueue_many(self, rows: Sequence[NewPush]) -> int:
         """Enqueue pushes in one statement; keys already enqueued are skipped. Returns how many
-        rows were new. Each row: school_id, system, entity, record_id, op, idempotency_key,
-        payload."""
+        rows were new."""
         if not rows:
             return 0
         from sqlalchemy.dialects import postgresql, sqlite
@@ -271,7 +267,8 @@ class OutboxBulkRepo:
         done = self.conn.execute(
             stmt,
             [
-                dict(r) | {"status": "pending", "attempts": 0, "created_at": now, "updated_at": now}
+                asdict(r)
+                | {"status": "pending", "attempts": 0, "created_at": now, "updated_at": now}
                 for r in rows
             ],
         )

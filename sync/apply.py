@@ -1,10 +1,11 @@
 """Applying planned decisions to the store, in the caller's transaction (imperative shell).
 
-Writes the records (upsert/soft delete — each with its audit and change-log rows), the identity
-links and agreements, the findings for the conflict queue, and the outbox rows that forward the
-applied changes to every *other* system that takes pushes of the entity. A change that came from
-a system is never queued back to it, and an unchanged record queues nothing: that is what stops
-loops between systems.
+In four steps: write the records (upsert/soft delete — each with its audit and change-log
+rows); record the identity links and what this system now agrees on; put the findings on the
+conflict queue (once: the same edits read again are not queued twice); queue the applied changes
+for every *other* system that takes pushes of the entity. A change that came from a system is
+never queued back to it, and an unchanged record queues nothing: that is what stops loops between
+systems.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 
 from core.entities import Entity
 from mapping.model import Record
-from store import Tx
+from store import NewFinding, Tx
+from sync import findings as finding_rows
 from sync.counts import RunCounts
-from sync.keys import push_key
+from sync.outbox import pushes
 from sync.plan import Decision, Op, Stored
 from sync.rules import BOTH_CHANGED, Finding
 
@@ -43,6 +45,17 @@ def apply_decisions(
     counts: RunCounts,
 ) -> list[Decision]:
     """Write what the decisions say; returns the decisions that changed the store."""
+    write_records(tx, ctx, entity, decisions)
+    record_agreements(tx, ctx, entity, decisions, stored, new_links)
+    tx.findings_add(new_findings(tx, ctx, entity, decisions))
+    applied = [d for d in decisions if d.applies]
+    queue_applied(tx, ctx, entity, applied)
+    for d in decisions:
+        counts.add(entity.value, _OUTCOME[d.op])
+    return applied
+
+
+def write_records(tx: Tx, ctx: ApplyContext, entity: Entity, decisions: Sequence[Decision]) -> None:
     upserts = [d.record for d in decisions if d.op in (Op.CREATE, Op.UPDATE) and d.record]
     deletes = [d.record_id for d in decisions if d.op is Op.DELETE]
     if upserts:
@@ -50,18 +63,36 @@ def apply_decisions(
     if deletes:
         tx.delete(entity, deletes, source=ctx.system, run_id=ctx.run_id)
 
+
+def record_agreements(
+    tx: Tx,
+    ctx: ApplyContext,
+    entity: Entity,
+    decisions: Sequence[Decision],
+    stored: Mapping[str, Stored],
+    new_links: Sequence[tuple[str, str]],
+) -> None:
+    """New identity links (with the hash agreed on) and the agreements that moved."""
     agreed = {d.record_id: d.agreed_hash for d in decisions if d.agreed_hash is not None}
     linked_now = {gid for _, gid in new_links}
     tx.link_agreed(ctx.system, entity, [(ext, gid, agreed.get(gid)) for ext, gid in new_links])
-    changed_agreements = {
-        gid: h
-        for gid, h in agreed.items()
-        if gid not in linked_now and (gid not in stored or stored[gid].synced_hash != h)
-    }
-    tx.agree(ctx.system, entity, changed_agreements)
+    tx.agree(
+        ctx.system,
+        entity,
+        {
+            gid: h
+            for gid, h in agreed.items()
+            if gid not in linked_now and (gid not in stored or stored[gid].synced_hash != h)
+        },
+    )
 
-    findings: list[dict[str, Any]] = []
+
+def new_findings(
+    tx: Tx, ctx: ApplyContext, entity: Entity, decisions: Sequence[Decision]
+) -> list[NewFinding]:
+    """The decisions' findings that are not on the conflict queue yet."""
     recorded = _recorded(tx, ctx, entity, decisions)
+    out: list[NewFinding] = []
     for d in decisions:
         for f in d.findings:
             if (
@@ -69,59 +100,34 @@ def apply_decisions(
                 and _key(d.record_id, f.kind, f.field, d.incoming, d.current, d.base) in recorded
             ):
                 continue  # the same edits read again: already on the conflict queue
-            status = "noted"
-            if d.op is Op.CONFLICT:
-                status = "open"
-            elif d.op is Op.REJECT:
-                status = "rejected"
-            findings.append(
-                {
-                    "school_id": ctx.school_id,
-                    "system": ctx.system,
-                    "entity": entity.value,
-                    "record_id": d.record_id,
-                    "kind": f.kind,
-                    "field": f.field,
-                    "detail": f.detail,
-                    "status": status,
-                    "policy": ctx.policy_name or None,
-                    "base": _content(d.base),
-                    "incoming": _content(d.incoming),
-                    "current": _content(d.current),
-                }
+            out.append(
+                finding_rows.of_decision(
+                    ctx.school_id, ctx.system, entity, d, f, ctx.policy_name or None
+                )
             )
-    tx.findings_add(findings)
+    return out
 
-    applied = [d for d in decisions if d.applies]
-    targets = [t for t in ctx.push_targets.get(entity, ()) if t != ctx.system]
-    if applied and targets:
-        versions = tx.versions(entity, [d.record_id for d in applied])
-        tx.outbox_enqueue_many(
-            [
-                {
-                    "school_id": ctx.school_id,
-                    "system": target,
-                    "entity": entity.value,
-                    "record_id": d.record_id,
-                    "op": "delete" if d.op is Op.DELETE else "upsert",
-                    "idempotency_key": push_key(
-                        target,
-                        entity.value,
-                        d.record_id,
-                        versions.get(d.record_id, 0),
-                        "delete" if d.op is Op.DELETE else "upsert",
-                        d.record.content_hash if d.record is not None else "",
-                    ),
-                    "payload": {"origin": ctx.system, "version": versions.get(d.record_id, 0)},
-                }
-                for target in targets
-                for d in applied
-            ]
+
+def queue_applied(tx: Tx, ctx: ApplyContext, entity: Entity, applied: Sequence[Decision]) -> None:
+    """Queue the applied changes for the other systems that take pushes of the entity."""
+    targets = ctx.push_targets.get(entity, ())
+    if not applied or not any(t != ctx.system for t in targets):
+        return
+    versions = tx.versions(entity, [d.record_id for d in applied])
+    rows = []
+    for op in ("upsert", "delete"):
+        chosen = [d for d in applied if (d.op is Op.DELETE) == (op == "delete")]
+        rows += pushes(
+            ctx.school_id,
+            entity,
+            [d.record_id for d in chosen],
+            op=op,
+            targets=targets,
+            versions=versions,
+            origin=ctx.system,
+            hashes={d.record_id: d.record.content_hash for d in chosen if d.record},
         )
-
-    for d in decisions:
-        counts.add(entity.value, _OUTCOME[d.op])
-    return applied
+    tx.outbox_enqueue_many(rows)
 
 
 _OUTCOME = {
@@ -132,10 +138,6 @@ _OUTCOME = {
     Op.CONFLICT: "conflicts",
     Op.REJECT: "rejected",
 }
-
-
-def _content(rec: Record | None) -> dict[str, Any] | None:
-    return None if rec is None else rec.content()
 
 
 def _may_repeat(d: Decision, f: Finding) -> bool:

@@ -64,3 +64,22 @@ def pupil_hold(
             active_before,
         )
     return None
+
+
+class PupilGuard:
+    """Collects one unit's pupil changes and tells whether they must be held.
+
+    ``active`` is read from the store when the unit first meets pupils; ``full`` says the unit
+    reads the whole roster (a snapshot, a full pull, or a first pull), so that an empty answer
+    means "no pupils at all"."""
+
+    def __init__(self, active: Mapping[str, bool], *, full: bool) -> None:
+        self.active = active
+        self.full = full
+        self.incoming: list[Record | Tombstone] = []
+        self.missing: set[str] = set()
+
+    def verdict(self, threshold: float) -> HoldReason | None:
+        return pupil_hold(
+            self.incoming, self.active, full=self.full, missing=self.missing, threshold=threshold
+        )

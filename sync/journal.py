@@ -14,8 +14,8 @@ from core.errors import RecordError
 from mapping.model import Record
 from store import Store, Tx
 from sync import rules
-from sync.context import StoreFacts
-from sync.keys import push_key
+from sync.facts import StoreFacts
+from sync.outbox import pushes
 
 LOCAL = "local"
 
@@ -76,21 +76,15 @@ class Journal:
         targets = self.targets.get(entity, [])
         if not ids or not targets:
             return 0
-        versions = tx.versions(entity, ids)
         return tx.outbox_enqueue_many(
-            [
-                {
-                    "school_id": self.school_id,
-                    "system": target,
-                    "entity": entity.value,
-                    "record_id": rid,
-                    "op": op,
-                    "idempotency_key": push_key(
-                        target, entity.value, rid, versions[rid], op, (hashes or {}).get(rid, "")
-                    ),
-                    "payload": {"origin": LOCAL, "version": versions[rid]},
-                }
-                for target in targets
-                for rid in ids
-            ]
+            pushes(
+                self.school_id,
+                entity,
+                ids,
+                op=op,
+                targets=targets,
+                versions=tx.versions(entity, ids),
+                origin=LOCAL,
+                hashes=hashes,
+            )
         )

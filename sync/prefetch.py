@@ -1,6 +1,7 @@
 """Read ahead: the next pages are fetched (HTTP, parsing) in a thread while the current ones are
 mapped and written. The connector's iterator runs wholly in that thread; errors surface in the
-consumer, in order, and the reader stops when the consumer does."""
+consumer, in order, and the reader stops when the consumer does. :class:`EntityStream` hands out
+a stream of pages tagged with their entity one entity at a time."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import queue
 import threading
 from collections.abc import Generator, Iterator
 from typing import TypeVar
+
+from connectors.base import Page
+from core.entities import Entity
 
 T = TypeVar("T")
 _DONE = object()
@@ -54,3 +58,23 @@ def prefetch(source: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+class EntityStream:
+    """``(entity, page)`` pairs in entity order, taken one entity at a time."""
+
+    def __init__(self, source: Iterator[tuple[Entity, Page]]) -> None:
+        self._source = source
+        self._next: tuple[Entity, Page] | None = None
+
+    def pages_of(self, entity: Entity) -> Iterator[Page]:
+        while True:
+            if self._next is None:
+                self._next = next(self._source, None)
+                if self._next is None:
+                    return
+            if self._next[0] is not entity:
+                return
+            page = self._next[1]
+            self._next = None
+            yield page

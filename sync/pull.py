@@ -17,15 +17,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
-from connectors.base import WHOLE, Connector, Page, Scope
+from connectors.base import Connector, Page
 from core.entities import PULL_ORDER, Entity
 from core.errors import (
     AuthError,
@@ -37,18 +36,21 @@ from core.errors import (
 from mapping.mapper import Mapper
 from mapping.model import Lesson, Period, Pupil, Record, SchoolClass, Tombstone
 from store import Store, Tx
+from sync import findings as finding_rows
 from sync.apply import ApplyContext, apply_decisions
-from sync.context import StoreFacts
 from sync.counts import RunCounts
 from sync.crash import crashpoint
-from sync.holds import HoldReason, pupil_hold
-from sync.plan import GATEWAY_FIELDS, Decision, Planner, Stored, needs_base
+from sync.facts import StoreFacts
+from sync.holds import HoldReason, PupilGuard
+from sync.plan import GATEWAY_FIELDS, Decision, Planner, Stored
 from sync.policy import EntityPolicy, SyncSettings
-from sync.prefetch import prefetch
+from sync.prefetch import EntityStream, prefetch
 from sync.resolver import IdentityResolver
 from sync.roster import refresh_mapper
 from sync.rules import Deadlines
-from sync.runs import RunReport, finish_run, start_run
+from sync.runs import RunReport, finish_run, hold_run, start_run
+from sync.snapshots import SnapshotTracker
+from sync.stored import stored_states
 
 log = structlog.get_logger("sync.pull")
 
@@ -83,10 +85,8 @@ class _Rollback(Exception):
 @dataclass
 class _Unit:
     tx: Tx
-    pupils_in: list[Record | Tombstone] = field(default_factory=list)
-    pupils_missing: set[str] = field(default_factory=set)
-    pupils_full: bool = False
-    pupils_active: dict[str, bool] | None = None
+    #: the unit's pupil changes, watched for a hold (made when the unit first meets pupils)
+    pupils: PupilGuard | None = None
 
 
 class Puller:
@@ -122,13 +122,7 @@ class Puller:
         )
         self.report = RunReport(school_id, system, "pull")
         self._planners: dict[Entity, Planner] = {}
-        #: ids seen so far in each snapshot scope, across the units of this run
-        self._seen: dict[tuple[Entity, str], set[str]] = {}
-        self._tainted: set[tuple[Entity, str]] = set()
-        self._scopes: dict[tuple[Entity, str], Scope] = {}
-        #: per entity: whether the school had records linked to this system when the run first
-        #: read the entity; if not, every linked record of a scope was seen in it
-        self._linked_before: dict[Entity, bool] = {}
+        self.snapshots = SnapshotTracker(school_id, system)
 
     # -- entry point ---------------------------------------------------------------------
     def run(self) -> RunReport:
@@ -159,7 +153,7 @@ class Puller:
                     self._pull_roster(roster)
                 self._pull_entities([e for e in entities if e not in ROSTER])
         except _Held as held:
-            self._record_hold(held.reason)
+            hold_run(self.store, self.report, held.reason, record=not self.options.dry_run)
         except (AuthError, ConfigError) as exc:
             self.report.status = "failed"
             self.report.error = str(exc)
@@ -223,7 +217,7 @@ class Puller:
         on their way while this one's last are applied."""
         tagged = prefetch((e, page) for e in entities for page in self._pages(e))
         with contextlib.closing(tagged):
-            stream = _Stream(tagged)
+            stream = EntityStream(tagged)
             for entity in entities:
                 self._units_of(stream.pages_of(entity))
                 if entity is Entity.SUBGROUPS:
@@ -304,15 +298,8 @@ class Puller:
                 rejected.append((exc.record_id or "?", exc))
         resolved = self.resolver.resolve_page(tx, entity, items)
         rejected.extend(resolved.errors)
-        scope = page.scope.key
         if page.snapshot:
-            if entity not in self._linked_before:
-                self._linked_before[entity] = tx.has_linked(entity, self.school_id, self.system)
-            seen = self._seen.setdefault((entity, scope), set())
-            self._scopes[(entity, scope)] = page.scope
-            seen.update(i.id for i in resolved.items)
-            if rejected:
-                self._tainted.add((entity, scope))
+            self.snapshots.note(tx, page, (i.id for i in resolved.items), tainted=bool(rejected))
         decisions, stored = self._decide(tx, entity, resolved.items, fresh=resolved.minted)
         crashpoint("pull.mapped")
         self._reject(tx, entity, rejected)
@@ -328,34 +315,20 @@ class Puller:
             self.report.counts,
         )
         self._note_facts(entity, decisions)
-        if page.complete:
-            # a complete page ends its own scope; the complete page of an atomic unit (a whole
-            # package) ends every snapshot scope the unit read
-            ends = [k for k in self._seen if k[0] is entity and k[1] == scope]
-            if page.atomic:
-                ends = list(self._seen)
-            for key in ends:
-                self._close_scope(unit, key)
+        for key in self.snapshots.ending(page):
+            self._delete_missing(unit, key[0], self.snapshots.close(tx, key))
         if checkpoint and (not page.atomic or page.complete):
             tx.checkpoint_save(self.school_id, self.system, entity.value, page.state)
         crashpoint("pull.page_applied")
         if self.progress:
             self.progress(entity, len(page.records))
 
-    def _close_scope(self, unit: _Unit, key: tuple[Entity, str]) -> None:
-        """Delete what the store holds in a completely read snapshot scope and the read lacked."""
-        seen = self._seen.pop(key)
-        if key in self._tainted:
-            self._tainted.discard(key)
-            return
-        entity, _ = key
-        if not self._linked_before.get(entity, True):
-            return  # all this system's records here were linked by this run, and seen by it
-        missing = self._missing(unit.tx, entity, self._scopes.pop(key, WHOLE), seen)
+    def _delete_missing(self, unit: _Unit, entity: Entity, missing: set[str]) -> None:
+        """Delete what a completely read snapshot scope lacked."""
         if not missing:
             return
-        if entity is Entity.PUPILS:
-            unit.pupils_missing.update(missing)
+        if entity is Entity.PUPILS and unit.pupils is not None:
+            unit.pupils.missing.update(missing)
         tombs = [Tombstone(entity=entity, id=m, school_id=self.school_id) for m in missing]
         decisions, stored = self._decide(unit.tx, entity, tombs)
         apply_decisions(
@@ -374,41 +347,7 @@ class Puller:
         which it cannot hold yet, so they are not looked up)."""
         if not items:
             return [], {}
-        ids = [i.id for i in items if i.id not in fresh] if fresh else [i.id for i in items]
-        heads = tx.states(entity, ids)
-        agreements = tx.agreements(self.system, entity, ids)
-        stored: dict[str, Stored] = {}
-        decode: dict[str, None] = {}
-        once = Counter(ids)
-        for item in items:
-            head = heads.get(item.id)
-            if head is None:
-                continue
-            content_hash, version, deleted = head
-            if deleted:
-                stored[item.id] = Stored(None, version, agreements.get(item.id))
-            elif (
-                isinstance(item, Record)
-                and once[item.id] == 1
-                and item.content_hash == content_hash
-            ):
-                # the same content as stored: the incoming record stands in for the stored one
-                # (they differ at most in ids and times, which a record found unchanged is not
-                # compared by), so the stored one is not read back and rebuilt
-                stored[item.id] = Stored(item, version, agreements.get(item.id))
-            else:
-                decode[item.id] = None
-        for rid, (rec, ver) in tx.record_states(entity, list(decode)).items():
-            stored[rid] = Stored(record=rec, version=ver, synced_hash=agreements.get(rid))
-        for item in items:
-            st = stored.get(item.id)
-            if st is not None and st.synced_hash and needs_base(item, st):
-                stored[item.id] = Stored(
-                    st.record,
-                    st.version,
-                    st.synced_hash,
-                    tx.content_at(entity, item.id, st.synced_hash),
-                )
+        stored = stored_states(tx, self.system, entity, items, fresh)
         if entity in (Entity.MARKS, Entity.ATTENDANCE):
             self.facts.prefetch_lessons(tx, (getattr(i, "lesson_id", None) or "" for i in items))
             self.facts.prefetch_lessons(
@@ -416,71 +355,28 @@ class Puller:
             )
         return self._planner(entity).plan(items, stored), stored
 
-    def _missing(self, tx: Tx, entity: Entity, scope: Scope, seen: set[str]) -> set[str]:
-        """What the store holds in ``scope`` that this system knows and the snapshot lacked."""
-        filters: dict[str, Any] = {}
-        if scope.date_from is not None:
-            filters["date_from"] = scope.date_from
-        if scope.date_to is not None:
-            filters["date_to"] = scope.date_to
-        if scope.class_id is not None:
-            gid = tx.lookup_ext(self.system, Entity.CLASSES, [scope.class_id]).get(scope.class_id)
-            if gid is None:
-                return set()  # a class we do not know yet holds nothing of ours
-            filters["class_id"] = gid
-        # only records this system knows can disappear from it
-        return tx.ids_in_scope(
-            entity, self.school_id, linked_to=self.system, excluding=seen, **filters
-        )
-
     def _track_pupils(self, unit: _Unit, items: Sequence[Record | Tombstone], page: Page) -> None:
-        if unit.pupils_active is None:
-            unit.pupils_active = {
+        if unit.pupils is None:
+            active = {
                 pid: status == "active"
                 for pid, (status,) in unit.tx.fields_in_school(
                     Entity.PUPILS, self.school_id, ("status",)
                 ).items()
             }
-            unit.pupils_full = (
+            full = (
                 page.snapshot
                 or self.options.full
                 or (self._checkpoint(Entity.PUPILS.value) is None)
             )
-        unit.pupils_in.extend(items)
+            unit.pupils = PupilGuard(active, full=full)
+        unit.pupils.incoming.extend(items)
 
     def _check_hold(self, unit: _Unit) -> None:
-        if unit.pupils_active is None or self.options.approve_hold:
+        if unit.pupils is None or self.options.approve_hold:
             return
-        reason = pupil_hold(
-            unit.pupils_in,
-            unit.pupils_active,
-            full=unit.pupils_full,
-            missing=unit.pupils_missing,
-            threshold=self.settings.hold_pupil_share,
-        )
+        reason = unit.pupils.verdict(self.settings.hold_pupil_share)
         if reason is not None:
             raise _Held(reason)
-
-    def _record_hold(self, reason: HoldReason) -> None:
-        self.report.status = "held"
-        self.report.hold = reason
-        self.report.error = reason.detail
-        self.report.counts.add(Entity.PUPILS.value, "held", reason.deactivated)
-        if self.options.dry_run:
-            return
-        with self.store.begin() as tx:
-            self.report.hold_id = tx.hold_add(
-                self.school_id,
-                self.system,
-                reason.code,
-                {
-                    "detail": reason.detail,
-                    "deactivated": reason.deactivated,
-                    "active_before": reason.active_before,
-                },
-                run_id=self.report.run_id,
-            )
-        log.warning("pull held", reason=reason.code, hold_id=self.report.hold_id)
 
     def _reject(self, tx: Tx, entity: Entity, rejected: Sequence[tuple[str, RecordError]]) -> None:
         if not rejected:
@@ -494,21 +390,7 @@ class Puller:
                 reason=exc.reason,
                 field=exc.field,
             )
-        tx.findings_add(
-            [
-                {
-                    "school_id": self.school_id,
-                    "system": self.system,
-                    "entity": entity.value,
-                    "record_id": f"{self.system}:{ext}",
-                    "kind": "invalid_record",
-                    "field": exc.field,
-                    "detail": exc.reason,
-                    "status": "rejected",
-                }
-                for ext, exc in rejected
-            ]
-        )
+        tx.findings_add(finding_rows.refused(self.school_id, self.system, entity, rejected))
 
     def _note_facts(self, entity: Entity, decisions: Sequence[Decision]) -> None:
         recs = [d.record for d in decisions if d.record is not None]
@@ -545,26 +427,6 @@ class Puller:
             self.push_targets,
             policy.default_policy,
         )
-
-
-class _Stream:
-    """``(entity, page)`` pairs in entity order, taken one entity at a time."""
-
-    def __init__(self, source: Iterator[tuple[Entity, Page]]) -> None:
-        self._source = source
-        self._next: tuple[Entity, Page] | None = None
-
-    def pages_of(self, entity: Entity) -> Iterator[Page]:
-        while True:
-            if self._next is None:
-                self._next = next(self._source, None)
-                if self._next is None:
-                    return
-            if self._next[0] is not entity:
-                return
-            page = self._next[1]
-            self._next = None
-            yield page
 
 
 @contextmanager

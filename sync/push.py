@@ -25,6 +25,7 @@ from core.errors import ConnectorError, RecordError
 from mapping.mapper import Mapper
 from mapping.model import Record
 from store import OutboxItem, OutboxResult, Store, Tx
+from sync import findings as finding_rows
 from sync.crash import crashpoint
 from sync.keys import record_key
 from sync.runs import RunReport, finish_run, start_run
@@ -254,16 +255,14 @@ class Pusher:
             )
             if status == "rejected":
                 findings.append(
-                    {
-                        "school_id": self.school_id,
-                        "system": self.system,
-                        "entity": entity.value,
-                        "record_id": p.item.record_id,
-                        "kind": "push_rejected",
-                        "status": "rejected",
-                        "detail": res.error or "rejected",
-                        "current": p.record.content() if p.record else None,
-                    }
+                    finding_rows.push_refused(
+                        self.school_id,
+                        self.system,
+                        entity,
+                        p.item.record_id,
+                        res.error or "rejected",
+                        p.record,
+                    )
                 )
                 continue
             if status not in ("accepted", "duplicate") or p.item.op == "delete":

@@ -18,7 +18,8 @@ from core.entities import Entity
 from core.errors import GatewayError, StoreError
 from mapping.model import MODELS
 from store import Conflict, Hold, Store
-from sync.keys import push_key
+from sync.journal import LOCAL
+from sync.outbox import pushes
 
 Take = Literal["local", "remote"]
 
@@ -52,26 +53,19 @@ def resolve_conflict(store: Store, conflict_id: int, take: Take, *, by: str) -> 
                 tx.upsert(entity, [record], source=conflict.system, actor=by)
                 tx.agree(conflict.system, entity, {record.id: record.content_hash})
         elif current is not None:
-            version = tx.versions(entity, [current.id])[current.id]
             tx.outbox_enqueue_many(
-                [
-                    {
-                        "school_id": conflict.school_id,
-                        "system": conflict.system,
-                        "entity": entity.value,
-                        "record_id": current.id,
-                        "op": "upsert",
-                        "idempotency_key": push_key(
-                            conflict.system,
-                            entity.value,
-                            current.id,
-                            version,
-                            f"resolve-{conflict_id}",
-                            current.content_hash,
-                        ),
-                        "payload": {"origin": "local", "version": version, "conflict": conflict_id},
-                    }
-                ]
+                pushes(
+                    conflict.school_id,
+                    entity,
+                    [current.id],
+                    op="upsert",
+                    targets=[conflict.system],
+                    versions=tx.versions(entity, [current.id]),
+                    origin=LOCAL,
+                    hashes={current.id: current.content_hash},
+                    key_tag=f"resolve-{conflict_id}",
+                    extra={"conflict": conflict_id},
+                )
             )
         tx.conflict_resolve(conflict_id, f"take-{take}", by=by)
         resolved = tx.conflict_get(conflict_id)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from core.entities import Entity
 from store import Store
 from sync.counts import RunCounts
 from sync.holds import HoldReason
@@ -54,3 +55,27 @@ def finish_run(store: Store, report: RunReport) -> None:
             tx.run_finish(
                 report.run_id, report.status, counts=report.counts.as_dict(), error=report.error
             )
+
+
+def hold_run(store: Store, report: RunReport, reason: HoldReason, *, record: bool = True) -> None:
+    """The run is held for a person: nothing of the held unit was applied; the hold waits in
+    the store (``schoolgate holds approve|discard``)."""
+    report.status = "held"
+    report.hold = reason
+    report.error = reason.detail
+    report.counts.add(Entity.PUPILS.value, "held", reason.deactivated)
+    if not record:
+        return
+    with store.begin() as tx:
+        report.hold_id = tx.hold_add(
+            report.school_id,
+            report.system,
+            reason.code,
+            {
+                "detail": reason.detail,
+                "deactivated": reason.deactivated,
+                "active_before": reason.active_before,
+            },
+            run_id=report.run_id,
+        )
+    log.warning(f"{report.direction} held", reason=reason.code, hold_id=report.hold_id)

@@ -1,0 +1,80 @@
+"""Rows for the conflict queue, built in one place: what a deputy director or administrator
+must see about a record — a held conflict, a recorded change (corrected, deleted, late mark), a
+refused record or a push the system refused."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.entities import Entity
+from core.errors import RecordError
+from mapping.model import Record
+from store import NewFinding
+from sync.plan import Decision, Op
+from sync.rules import Finding
+
+INVALID_RECORD = "invalid_record"
+PUSH_REJECTED = "push_rejected"
+
+
+def _content(rec: Record | None) -> dict[str, Any] | None:
+    return None if rec is None else rec.content()
+
+
+def of_decision(
+    school_id: str, system: str, entity: Entity, d: Decision, f: Finding, policy: str | None
+) -> NewFinding:
+    """A rule's or a policy's finding on one planned decision: ``open`` when it holds the change,
+    ``rejected`` when it refuses the record, else ``noted`` (applied, and recorded)."""
+    status = {Op.CONFLICT: "open", Op.REJECT: "rejected"}.get(d.op, "noted")
+    return NewFinding(
+        school_id=school_id,
+        system=system,
+        entity=entity.value,
+        record_id=d.record_id,
+        kind=f.kind,
+        status=status,
+        field=f.field,
+        detail=f.detail,
+        policy=policy,
+        base=_content(d.base),
+        incoming=_content(d.incoming),
+        current=_content(d.current),
+    )
+
+
+def refused(
+    school_id: str, system: str, entity: Entity, rejected: Sequence[tuple[str, RecordError]]
+) -> list[NewFinding]:
+    """Records refused on the way in (mapping, validation, identity), named by their external
+    id; the reason names the field, never its personal content."""
+    return [
+        NewFinding(
+            school_id=school_id,
+            system=system,
+            entity=entity.value,
+            record_id=f"{system}:{ext}",
+            kind=INVALID_RECORD,
+            status="rejected",
+            field=exc.field,
+            detail=exc.reason,
+        )
+        for ext, exc in rejected
+    ]
+
+
+def push_refused(
+    school_id: str, system: str, entity: Entity, record_id: str, error: str, current: Record | None
+) -> NewFinding:
+    """A push the system refused."""
+    return NewFinding(
+        school_id=school_id,
+        system=system,
+        entity=entity.value,
+        record_id=record_id,
+        kind=PUSH_REJECTED,
+        status="rejected",
+        detail=error,
+        current=_content(current),
+    )
