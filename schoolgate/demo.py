@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import shutil
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from fixtures.serve import serve_in_thread
 from mapping.model import Lesson, Mark, Pupil
 from schoolgate import runner
 from schoolgate.config import load_config
-from store import Store
+from store import OutboxFilter, Paging, Store
 from sync.journal import Journal
 from sync.runs import RunReport
 
@@ -187,14 +186,20 @@ def run(
             reports.append(runner.push(store, sc.setup(system)))
         time.sleep(0.5)  # АСИОУ answers its receipts later
         reports.append(runner.push(store, sc.setup("asiou")))
-        summary(console, store, sc.id, reports)
+        summary(console, store, sc.id, reports, [m.id for m in marks])
     console.print(
         f"[green]demo finished in {time.monotonic() - t0:.1f} s[/]; store: {directory / 'demo.db'}"
     )
     return 1 if any(r.status == "failed" for r in reports) else 0
 
 
-def summary(console: Console, store: Store, school_id: str, reports: list[RunReport]) -> None:
+def summary(
+    console: Console,
+    store: Store,
+    school_id: str,
+    reports: list[RunReport],
+    entered: list[str],
+) -> None:
     from schoolgate.cli.sync_cmd import print_reports
 
     print_reports(reports)
@@ -203,19 +208,20 @@ def summary(console: Console, store: Store, school_id: str, reports: list[RunRep
         for entity in PULL_ORDER:
             table.add_row(entity.value, f"{tx.count(entity, school_id=school_id):,}")
         console.print(table)
-        findings = Counter(
-            (c.status, c.kind)
-            for c in tx.conflicts_list(school_id=school_id, status=None, limit=10**6)
-        )
-        ctable = Table("status", "kind", "count", title="conflict queue")
-        for (status, kind), n in sorted(findings.items()):
-            ctable.add_row(status, kind, str(n))
-        console.print(ctable)
-        holds = tx.holds_list(school_id=school_id, status=None)
-        reviews = tx.review_list(school_id=school_id, status=None)
-        items = tx.outbox_list(status=None, school_id=school_id, limit=10**7)
-    outbox = Counter((o.system, o.status) for o in items)
-    console.print(f"holds: {len(holds)}; identity reviews: {len(reviews)}")
+        findings = tx.queries.conflict_totals(school_id, by=("status", "kind"))
+        queues = tx.queries.queue_totals(school_id)
+        outbox = tx.queries.outbox_totals(school_id, by=("system", "status"))
+        mine_items = tx.queries.outbox(
+            OutboxFilter(school_id=school_id, record_ids=entered), Paging(1000)
+        ).items
+    ctable = Table("status", "kind", "count", title="conflict queue")
+    for (status, kind), n in sorted(findings.items()):
+        ctable.add_row(status, kind, str(n))
+    console.print(ctable)
+    console.print(
+        f"holds: {sum(queues['holds'].values())}; "
+        f"identity reviews: {sum(queues['reviews'].values())}"
+    )
     otable = Table(
         "system", "status", "pushes", title="outbox (duplicate: the system already held it)"
     )
@@ -225,8 +231,6 @@ def summary(console: Console, store: Store, school_id: str, reports: list[RunRep
     mine = Table(
         "mark", "system", "status", "remote id", "error", title="the marks entered in the demo"
     )
-    for o in sorted(
-        (o for o in items if o.record_id.startswith("demo-")), key=lambda o: o.record_id
-    ):
+    for o in sorted(mine_items, key=lambda o: (o.record_id, o.system)):
         mine.add_row(o.record_id, o.system, o.status, o.remote_id or "", o.error or "")
     console.print(mine)

@@ -28,6 +28,7 @@ from store.conflicts import Conflict, Hold, NewFinding
 from store.engine import Store, Tx
 from store.identity import ReviewItem
 from store.outbox import NewPush, OutboxItem, OutboxResult
+from store.queries import ConflictFilter, OutboxFilter, Page, Paging, QueueFilter, RunFilter
 from store.records import UpsertCounts
 from store.runs import Run
 
@@ -35,13 +36,19 @@ __all__ = [
     "NATURAL_KEYS",
     "Change",
     "Conflict",
+    "ConflictFilter",
     "Hold",
     "NewFinding",
     "NewPush",
+    "OutboxFilter",
     "OutboxItem",
     "OutboxResult",
+    "Page",
+    "Paging",
+    "QueueFilter",
     "ReviewItem",
     "Run",
+    "RunFilter",
     "Store",
     "Tx",
     "UpsertCounts",

@@ -17,6 +17,7 @@ from store.checkpointer import Checkpointer
 from store.conflicts import ConflictsRepo
 from store.identity import IdentityRepo
 from store.outbox import OutboxRepo
+from store.queries import Queries
 from store.records import RecordsRepo
 from store.runs import RunsRepo
 from store.sync_state import MatchRepo, OutboxBulkRepo, SyncStateRepo
@@ -48,6 +49,11 @@ class Tx(
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    @property
+    def queries(self) -> Queries:
+        """The read side: listings with filters, paging and totals."""
+        return Queries(self.conn)
 
 
 def _sqlite_setup(engine: Engine) -> None:

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from core.entities import Entity
 from schoolgate.cli._common import config_or_default, console, err_console, reported_errors
-from store import Store
+from store import Paging, Store
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="configuration TOML")]
 
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
                 if revision is not None:
                     with store.read() as tx:
                         counts = {e: tx.count(e) for e in Entity}
-                        recent = tx.runs_list(limit=runs)
+                        recent = tx.queries.runs(paging=Paging(runs)).items
 
         info = Table("store", "", show_header=False)
         info.add_row("url", url)

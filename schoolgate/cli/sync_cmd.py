@@ -15,7 +15,7 @@ from rich.table import Table
 from core.entities import Entity
 from schoolgate import runner
 from schoolgate.cli._common import config_or_default, console, reported_errors
-from store import Store
+from store import ConflictFilter, OutboxFilter, Paging, QueueFilter, RunFilter, Store
 from sync import jobs, resolutions
 from sync.pull import PullOptions
 from sync.runs import RunReport
@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
         with reported_errors():
             store, _ = _store(config)
             with store.read() as tx:
-                rows = tx.runs_list(school_id=school, limit=limit)
+                rows = tx.queries.runs(RunFilter(school_id=school), Paging(limit)).items
             table = Table(
                 "run", "school", "system", "dir", "status", "started", "seconds", "counts", "error"
             )
@@ -174,10 +174,11 @@ def register(app: typer.Typer) -> None:
         """Conflicts and findings, newest last."""
         with reported_errors():
             store, _ = _store(config)
+            wanted = () if status == "all" else (status,)
             with store.read() as tx:
-                rows = tx.conflicts_list(
-                    school_id=school, status=None if status == "all" else status, limit=limit
-                )
+                rows = tx.queries.conflicts(
+                    ConflictFilter(school_id=school, statuses=wanted), Paging(limit)
+                ).items
             table = Table(
                 "id", "school", "system", "entity", "record", "kind", "field", "status", "detail"
             )
@@ -201,7 +202,7 @@ def register(app: typer.Typer) -> None:
         with reported_errors():
             store, _ = _store(config)
             with store.read() as tx:
-                c = tx.conflict_get(conflict_id)
+                c = tx.queries.conflict(conflict_id)
             if c is None:
                 console.print(f"no conflict {conflict_id}")
                 raise typer.Exit(1)
@@ -244,8 +245,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         with reported_errors():
             store, _ = _store(config)
+            wanted = () if status == "all" else (status,)
             with store.read() as tx:
-                rows = tx.holds_list(school_id=school, status=None if status == "all" else status)
+                rows = tx.queries.holds(QueueFilter(school, wanted), Paging(1000)).items
             table = Table("id", "school", "system", "run", "reason", "status", "detail")
             for h in rows:
                 table.add_row(
@@ -284,8 +286,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         with reported_errors():
             store, _ = _store(config)
+            wanted = () if status == "all" else (status,)
             with store.read() as tx:
-                rows = tx.review_list(school_id=school, status=None if status == "all" else status)
+                rows = tx.queries.reviews(QueueFilter(school, wanted), Paging(1000)).items
             table = Table(
                 "id", "school", "system", "entity", "external id", "candidates", "reason", "status"
             )
@@ -333,13 +336,11 @@ def register(app: typer.Typer) -> None:
         """Pushes waiting or done; rejected ones with their reasons."""
         with reported_errors():
             store, _ = _store(config)
+            wanted = () if status == "all" else (status,)
             with store.read() as tx:
-                rows = tx.outbox_list(
-                    status=None if status == "all" else status,
-                    school_id=school,
-                    system=system,
-                    limit=limit,
-                )
+                rows = tx.queries.outbox(
+                    OutboxFilter(school_id=school, system=system, statuses=wanted), Paging(limit)
+                ).items
             table = Table(
                 "id", "school", "system", "entity", "record", "op", "status", "tries", "error"
             )

@@ -1,0 +1,41 @@
+"""The read side: everything the CLI, the reports, the feed API and the console read from the
+store, through one layer of typed queries with filters, paging and totals (entry points stay
+thin). Nothing here writes. ``tx.queries`` gives the listings of one unit of work::
+
+    with store.read() as tx:
+        page = tx.queries.conflicts(ConflictFilter(statuses=("open",)), Paging(limit=20))
+        print(len(page.items), "shown,", page.more, "more")
+
+Every listing answers a :class:`Page`, so a reader can say «and 14,721 more».
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from store.queries.operations import (
+    ConflictFilter,
+    Operations,
+    OutboxFilter,
+    QueueFilter,
+    RunFilter,
+)
+from store.queries.paging import Page, Paging
+
+
+class Queries(Operations):
+    """Every read-side query over one unit of work's connection (``tx.queries``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+
+__all__ = [
+    "ConflictFilter",
+    "OutboxFilter",
+    "Page",
+    "Paging",
+    "Queries",
+    "QueueFilter",
+    "RunFilter",
+]
