@@ -26,7 +26,7 @@ lint: $(STAMP)
 typecheck: lint
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -x -m "not slow"

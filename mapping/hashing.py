@@ -17,15 +17,15 @@ import operator
 import types
 import typing
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from pydantic import BaseModel
 
 from mapping.values import MarkValue
 
-if TYPE_CHECKING:
-    from mapping.model import Record
-
 Converter = Callable[[Any], Any] | None
-Hasher = Callable[["Record"], str]
+#: a compiled content hash of one model class (any pydantic model: the canonical records)
+Hasher = Callable[[Any], str]
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _ESCAPE: Callable[[str], str] = json.encoder.encode_basestring
@@ -84,7 +84,7 @@ def converters(annotation: Any) -> tuple[Converter, Converter]:
     return None, None
 
 
-def compile_hasher(model: type[Record], meta_fields: Collection[str]) -> Hasher:
+def compile_hasher(model: type[BaseModel], meta_fields: Collection[str]) -> Hasher:
     """A function made for one model: its records' content hash, no generic loops."""
     fields = model.model_fields
     content = sorted(f for f in fields if f not in meta_fields)

@@ -19,7 +19,8 @@ from mapping.profile import Profile, load_profile
 class MapperContext:
     """What a mapping is bound to: one school, its profile, the connector's settings (options
     such as О7's school year) and, for a plugin that asks for it, the school's roster with each
-    record's id in this system."""
+    record's id in this system. ``settings.system`` is the system's key in the configuration:
+    the prefix of the external references the mapping makes (``"<key>:<id>"``)."""
 
     school_id: str
     profile: Profile

@@ -27,7 +27,6 @@ import structlog
 from connectors.base import Connector, Page
 from core.entities import PULL_ORDER, Entity
 from core.errors import (
-    AuthError,
     ConfigError,
     ConnectorError,
     CursorExpired,
@@ -123,6 +122,8 @@ class Puller:
         self.report = RunReport(school_id, system, "pull")
         self._planners: dict[Entity, Planner] = {}
         self.snapshots = SnapshotTracker(school_id, system)
+        #: entities read to their end in this run
+        self._read: set[Entity] = set()
 
     # -- entry point ---------------------------------------------------------------------
     def run(self) -> RunReport:
@@ -154,12 +155,13 @@ class Puller:
                 self._pull_entities([e for e in entities if e not in ROSTER])
         except _Held as held:
             hold_run(self.store, self.report, held.reason, record=not self.options.dry_run)
-        except (AuthError, ConfigError) as exc:
+        except (ConnectorError, ConfigError) as exc:
+            # the read did not finish: whatever units were applied stay (each with its
+            # checkpoint), but the run failed, and says what it did not read
             self.report.status = "failed"
-            self.report.error = str(exc)
-        except ConnectorError as exc:
-            self.report.status = "failed" if not self.report.counts.by_entity else "partial"
-            self.report.error = str(exc)
+            unread = [e.value for e in entities if e not in self._read]
+            self.report.unread = unread
+            self.report.error = str(exc) + (f" (not read: {', '.join(unread)})" if unread else "")
         except Exception as exc:  # recorded on the run, then raised for the operator
             self.report.status = "failed"
             self.report.error = f"{type(exc).__name__}: {exc}"
@@ -203,6 +205,7 @@ class Puller:
                 # a mapper that resolves names (О7) must know the teachers this unit brought
                 # before it reads the classes that name them
                 refresh_mapper(self.mapper, unit.tx, self.school_id)
+        self._read.update(entities)
         self._roster_changed()
 
     def _roster_changed(self) -> None:
@@ -220,6 +223,7 @@ class Puller:
             stream = EntityStream(tagged)
             for entity in entities:
                 self._units_of(stream.pages_of(entity))
+                self._read.add(entity)
                 if entity is Entity.SUBGROUPS:
                     self._roster_changed()  # lessons name their subgroups
 
@@ -260,6 +264,10 @@ class Puller:
                         self.report.error = "the package ended before it was complete"
                         raise _Rollback
             self._roster_changed()
+        if self.report.status == "failed":
+            self.report.unread = sorted(e.value for e in enabled)
+        else:
+            self._read.update(enabled)
 
     def _bundled_page(self, unit: _Unit, page: Page, held: list[Page]) -> None:
         """A package lists its parts in its own order (subgroups before the pupils they hold):

@@ -30,6 +30,8 @@ class RunReport:
     error: str | None = None
     hold: HoldReason | None = None
     hold_id: int | None = None
+    #: entities a failed run did not read to their end
+    unread: list[str] = field(default_factory=list)
     duration: float = 0.0
     started: float = field(default_factory=time.monotonic, repr=False)
 
