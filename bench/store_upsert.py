@@ -116,12 +116,12 @@ def run() -> list[Row]:
 
         def upsert() -> None:
             with store.begin() as tx:
-                counts.append(tx.upsert(Entity.MARKS, marks, source="bench", run_id=1))
+                counts.append(tx.records.upsert(Entity.MARKS, marks, source="bench", run_id=1))
 
         up_wall, up_cpu = _timed(upsert)
         again_wall, _ = _timed(upsert)
         with store.read() as tx:
-            logged = len(tx.read_changes(0, limit=N + 10))
+            logged = len(tx.changes.read(0, limit=N + 10))
         store.close()
     first, second = counts
     assert first.created == N and second.unchanged == N and logged == N

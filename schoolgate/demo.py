@@ -103,19 +103,19 @@ def local_marks(store: Store, school_id: str, n: int = 3) -> list[Mark]:
     """A few new marks a teacher enters today, for pupils and lessons of grades 2–11."""
     with store.read() as tx:
         pupils = {
-            p.id: p for p in tx.iter_records(Entity.PUPILS, school_id) if isinstance(p, Pupil)
+            p.id: p for p in tx.records.iter(Entity.PUPILS, school_id) if isinstance(p, Pupil)
         }
-        classes = {c.id: c for c in tx.iter_records(Entity.CLASSES, school_id)}
+        classes = {c.id: c for c in tx.records.iter(Entity.CLASSES, school_id)}
         lessons = [
             lesson
-            for lesson in tx.iter_records(Entity.LESSONS, school_id)
+            for lesson in tx.records.iter(Entity.LESSONS, school_id)
             if isinstance(lesson, Lesson)
             and lesson.subgroup_id is None
             and getattr(classes.get(lesson.class_id), "parallel", 1) > 1
         ]
         marked = {
             (m.pupil_id, m.lesson_id)
-            for m in tx.iter_records(Entity.MARKS, school_id)
+            for m in tx.records.iter(Entity.MARKS, school_id)
             if isinstance(m, Mark)
         }
     lessons.sort(key=lambda les: (les.date, les.number), reverse=True)
@@ -206,7 +206,7 @@ def summary(
     with store.read() as tx:
         table = Table("entity", "records in the store", title="journal store")
         for entity in PULL_ORDER:
-            table.add_row(entity.value, f"{tx.count(entity, school_id=school_id):,}")
+            table.add_row(entity.value, f"{tx.records.count(entity, school_id=school_id):,}")
         console.print(table)
         findings = tx.queries.conflict_totals(school_id, by=("status", "kind"))
         queues = tx.queries.queue_totals(school_id)

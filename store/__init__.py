@@ -2,13 +2,15 @@
 
 Canonical tables, the identity map, an append-only change log, audit history, sync runs,
 checkpoints, an outbox, conflicts, holds and a review queue; Alembic migrations shipped in the
-package. SQLAlchemy stays inside this package: callers use :class:`Store` and its units of work::
+package. SQLAlchemy stays inside this package: callers use :class:`Store` and its units of work,
+whose repositories hang off the transaction (``tx.records``, ``tx.identity``, ``tx.outbox``,
+``tx.conflicts``, ``tx.runs``, …) and whose read side is ``tx.queries``::
 
     store = Store.open("sqlite:///schoolgate.db")
     store.upgrade()
     with store.begin() as tx:
-        counts = tx.upsert(Entity.MARKS, marks, source="es2", run_id=run_id)
-        tx.checkpoint_save(school_id, "es2", Entity.MARKS, {"revision": 42})
+        counts = tx.records.upsert(Entity.MARKS, marks, source="es2", run_id=run_id)
+        tx.checkpoints.save(school_id, "es2", Entity.MARKS, {"revision": 42})
 
 Choices worth knowing (details in the modules):
 
@@ -24,12 +26,13 @@ Choices worth knowing (details in the modules):
 
 from store.changelog import Change
 from store.codec import NATURAL_KEYS, content_hash
-from store.conflicts import Conflict, Hold, NewFinding
+from store.conflicts import Conflict, NewFinding
 from store.engine import Store, Tx
-from store.identity import ReviewItem
+from store.holds import Hold
 from store.outbox import NewPush, OutboxItem, OutboxResult
 from store.queries import ConflictFilter, OutboxFilter, Page, Paging, QueueFilter, RunFilter
 from store.records import UpsertCounts
+from store.reviews import ReviewItem
 from store.runs import Run
 
 __all__ = [

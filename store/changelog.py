@@ -19,8 +19,9 @@ from sqlalchemy import Connection, String, Table, bindparam, insert, select, tex
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from store.bulk import bulk
-from store.schema import ChangeRow, ChangeSeqRow
+from store.repo import Repo
 from store.tables import table
+from store.tables.gateway import ChangeRow, ChangeSeqRow
 from store.types import UTCDateTime
 
 _SEQ = table(ChangeSeqRow)
@@ -141,3 +142,14 @@ def read_changes(
 
 def last_position(conn: Connection) -> int:
     return int(conn.execute(select(_SEQ.c.last).where(_SEQ.c.id == 1)).scalar_one())
+
+
+class ChangesRepo(Repo):
+    """The change log read by cursor (``tx.changes``)."""
+
+    def read(self, after: int, limit: int = 1000, school_id: str | None = None) -> list[Change]:
+        """Entries after position ``after``, in position order."""
+        return read_changes(self.conn, after, limit, school_id)
+
+    def last_position(self) -> int:
+        return last_position(self.conn)

@@ -1,20 +1,23 @@
-"""The conflict queue and held runs: what a person must look at before anything is applied."""
+"""The conflict queue (``tx.conflicts``): held changes a person decides, and findings recorded
+for the deputy director (corrected, deleted and late marks, refused records and pushes)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import insert, select, update
 
 from core.errors import StoreError
-from store.schema import ConflictRow, HoldRow
+from store.bulk import bulk
+from store.repo import Repo
 from store.tables import table
+from store.tables.gateway import ConflictRow
 from store.types import utcnow
 
 CONFLICTS = table(ConflictRow)
-HOLDS = table(HoldRow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,24 +61,11 @@ class NewFinding:
     current: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Hold:
-    id: int
-    school_id: str
-    system: str
-    run_id: int | None
-    reason: str
-    summary: dict[str, Any]
-    status: str  # waiting | approved | discarded
-    created_at: dt.datetime
-    decided_at: dt.datetime | None
-    decided_by: str | None
+_FINDING_COLUMNS = (*(f.name for f in fields(NewFinding)), "created_at")
 
 
-class ConflictsRepo:
-    conn: Connection
-
-    def conflict_add(
+class ConflictsRepo(Repo):
+    def add(
         self,
         school_id: str,
         system: str,
@@ -107,13 +97,22 @@ class ConflictsRepo:
         )
         return int(self.conn.execute(stmt.returning(CONFLICTS.c.id)).scalar_one())
 
-    def conflict_get(self, conflict_id: int) -> Conflict | None:
+    def add_findings(self, rows: Sequence[NewFinding]) -> None:
+        """Add rows to the conflict queue in one bulk statement."""
+        if not rows:
+            return
+        now = utcnow()
+        bulk(self.conn, "insert", CONFLICTS, _FINDING_COLUMNS, lambda: insert(CONFLICTS)).execute(
+            self.conn, [asdict(r) | {"created_at": now} for r in rows]
+        )
+
+    def get(self, conflict_id: int) -> Conflict | None:
         row = self.conn.execute(
             select(CONFLICTS).where(CONFLICTS.c.id == conflict_id)
         ).one_or_none()
         return None if row is None else Conflict(**row._mapping)
 
-    def conflicts_list(
+    def find(
         self,
         *,
         school_id: str | None = None,
@@ -134,7 +133,7 @@ class ConflictsRepo:
                 stmt = stmt.where(col == value)
         return [Conflict(**r._mapping) for r in self.conn.execute(stmt)]
 
-    def conflict_resolve(self, conflict_id: int, resolution: str, *, by: str) -> None:
+    def resolve(self, conflict_id: int, resolution: str, *, by: str) -> None:
         c = CONFLICTS.c
         done = self.conn.execute(
             update(CONFLICTS)
@@ -143,50 +142,3 @@ class ConflictsRepo:
         )
         if done.rowcount != 1:
             raise StoreError(f"conflict {conflict_id} does not exist or is already resolved")
-
-    # holds --------------------------------------------------------------------------------
-    def hold_add(
-        self,
-        school_id: str,
-        system: str,
-        reason: str,
-        summary: dict[str, Any],
-        *,
-        run_id: int | None = None,
-    ) -> int:
-        stmt = HOLDS.insert().values(
-            school_id=school_id,
-            system=system,
-            run_id=run_id,
-            reason=reason,
-            summary=summary,
-            status="waiting",
-            created_at=utcnow(),
-        )
-        return int(self.conn.execute(stmt.returning(HOLDS.c.id)).scalar_one())
-
-    def hold_get(self, hold_id: int) -> Hold | None:
-        row = self.conn.execute(select(HOLDS).where(HOLDS.c.id == hold_id)).one_or_none()
-        return None if row is None else Hold(**row._mapping)
-
-    def holds_list(
-        self, *, school_id: str | None = None, status: str | None = "waiting"
-    ) -> list[Hold]:
-        stmt = select(HOLDS).order_by(HOLDS.c.id)
-        if school_id is not None:
-            stmt = stmt.where(HOLDS.c.school_id == school_id)
-        if status is not None:
-            stmt = stmt.where(HOLDS.c.status == status)
-        return [Hold(**r._mapping) for r in self.conn.execute(stmt)]
-
-    def hold_decide(self, hold_id: int, *, approve: bool, by: str) -> None:
-        c = HOLDS.c
-        done = self.conn.execute(
-            update(HOLDS)
-            .where(c.id == hold_id, c.status == "waiting")
-            .values(
-                status="approved" if approve else "discarded", decided_at=utcnow(), decided_by=by
-            )
-        )
-        if done.rowcount != 1:
-            raise StoreError(f"hold {hold_id} does not exist or is already decided")

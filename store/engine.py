@@ -13,14 +13,19 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from core.errors import StoreError
 from store import migrate
+from store.changelog import ChangesRepo
 from store.checkpointer import Checkpointer
+from store.checkpoints import CheckpointsRepo
 from store.conflicts import ConflictsRepo
+from store.history import HistoryRepo
+from store.holds import HoldsRepo
 from store.identity import IdentityRepo
+from store.matching import MatchingRepo
 from store.outbox import OutboxRepo
 from store.queries import Queries
 from store.records import RecordsRepo
+from store.reviews import ReviewsRepo
 from store.runs import RunsRepo
-from store.sync_state import MatchRepo, OutboxBulkRepo, SyncStateRepo
 
 BUSY_TIMEOUT_MS = 30_000
 #: every SQLite connection: WAL, commits without fsync (WAL keeps them atomic), a 64 MB page cache
@@ -35,25 +40,29 @@ SQLITE_PRAGMAS = (
 )
 
 
-class Tx(
-    RecordsRepo,
-    IdentityRepo,
-    RunsRepo,
-    OutboxRepo,
-    ConflictsRepo,
-    SyncStateRepo,
-    OutboxBulkRepo,
-    MatchRepo,
-):
-    """One unit of work: every method writes in the same transaction, committed together."""
+class Tx:
+    """One unit of work: every repository writes in the same transaction, committed together.
+
+    ``records`` (canonical records), ``history`` (audit, earlier versions), ``identity`` (links
+    and agreements), ``matching`` (natural keys), ``reviews``, ``changes`` (the change log),
+    ``runs``, ``checkpoints``, ``outbox``, ``conflicts``, ``holds``; and ``queries``, the read
+    side's listings.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-
-    @property
-    def queries(self) -> Queries:
-        """The read side: listings with filters, paging and totals."""
-        return Queries(self.conn)
+        self.records = RecordsRepo(conn)
+        self.history = HistoryRepo(conn)
+        self.identity = IdentityRepo(conn)
+        self.matching = MatchingRepo(conn)
+        self.reviews = ReviewsRepo(conn)
+        self.changes = ChangesRepo(conn)
+        self.runs = RunsRepo(conn)
+        self.checkpoints = CheckpointsRepo(conn)
+        self.outbox = OutboxRepo(conn)
+        self.conflicts = ConflictsRepo(conn)
+        self.holds = HoldsRepo(conn)
+        self.queries = Queries(conn)
 
 
 def _sqlite_setup(engine: Engine) -> None:

@@ -1,45 +1,29 @@
-"""The identity map (system, entity, external id) ⇄ gateway id, and the review queue."""
+"""The identity map (``tx.identity``): (system, entity, external id) ⇄ gateway id, and on each
+link the content hash that system and the store last agreed on (``synced_hash``) — which tells a
+local edit (store moved) from a remote one (system moved) and both from a conflict."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 
 from core.entities import Entity
 from core.errors import StoreError
+from store.bulk import bulk
 from store.params import one_of
-from store.schema import IdentityRow, ReviewRow
+from store.repo import Repo
 from store.tables import table
+from store.tables.gateway import IdentityRow
 from store.types import utcnow
 
 IDENTITY = table(IdentityRow)
-REVIEW = table(ReviewRow)
 _CHUNK = 10_000
+_LINK_COLUMNS = ("system", "entity", "external_id", "gateway_id", "synced_hash", "created_at")
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewItem:
-    id: int
-    school_id: str
-    system: str
-    entity: str
-    external_id: str
-    candidate_ids: list[str]
-    reason: str
-    status: str  # open | linked | rejected
-    linked_id: str | None
-    created_at: dt.datetime
-    decided_at: dt.datetime | None
-    decided_by: str | None
-
-
-class IdentityRepo:
-    conn: Connection
-
-    def lookup_ext(self, system: str, entity: Entity, ext_ids: Iterable[str]) -> dict[str, str]:
+class IdentityRepo(Repo):
+    def lookup(self, system: str, entity: Entity, ext_ids: Iterable[str]) -> dict[str, str]:
         """``external id → gateway id`` for those of ``ext_ids`` that are linked."""
         wanted = list(dict.fromkeys(ext_ids))
         c = IDENTITY.c
@@ -66,7 +50,7 @@ class IdentityRepo:
         self.link_many(system, entity, {ext_id: gid})
 
     def link_many(self, system: str, entity: Entity, pairs: dict[str, str]) -> None:
-        known = self.lookup_ext(system, entity, pairs)
+        known = self.lookup(system, entity, pairs)
         for ext, gid in known.items():
             if pairs[ext] != gid:
                 raise StoreError(
@@ -92,54 +76,75 @@ class IdentityRepo:
         rows = self.conn.execute(select(c.system, c.external_id).where(c.gateway_id == gid))
         return {system: ext for system, ext in rows}
 
-    # review queue -------------------------------------------------------------------------
-    def review_add(
-        self,
-        school_id: str,
-        system: str,
-        entity: Entity,
-        external_id: str,
-        candidate_ids: Sequence[str],
-        reason: str,
-    ) -> int:
-        stmt = REVIEW.insert().values(
-            school_id=school_id,
-            system=system,
-            entity=entity.value,
-            external_id=external_id,
-            candidate_ids=list(candidate_ids),
-            reason=reason,
-            status="open",
-            created_at=utcnow(),
-        )
-        return int(self.conn.execute(stmt.returning(REVIEW.c.id)).scalar_one())
+    def ext_of(self, system: str, entity: Entity, gids: Iterable[str]) -> dict[str, str]:
+        """``gid → external id in system`` for the linked ones."""
+        return {gid: ext for gid, ext, _ in self._links(system, entity, gids)}
 
-    def review_list(
-        self, school_id: str | None = None, status: str | None = "open"
-    ) -> list[ReviewItem]:
-        stmt = select(REVIEW).order_by(REVIEW.c.id)
-        if school_id is not None:
-            stmt = stmt.where(REVIEW.c.school_id == school_id)
-        if status is not None:
-            stmt = stmt.where(REVIEW.c.status == status)
-        return [ReviewItem(**r._mapping) for r in self.conn.execute(stmt)]
+    def linked_gids(self, system: str, entity: Entity) -> set[str]:
+        c = IDENTITY.c
+        stmt = select(c.gateway_id).where(c.system == system, c.entity == entity.value)
+        return set(self.conn.execute(stmt).scalars())
 
-    def review_decide(self, item_id: int, *, linked_id: str | None, by: str) -> None:
-        """Link the item to ``linked_id`` (also in the identity map), or reject it with ``None``."""
-        item = self.conn.execute(select(REVIEW).where(REVIEW.c.id == item_id)).one_or_none()
-        if item is None:
-            raise StoreError(f"review item {item_id} does not exist")
-        if item.status != "open":
-            raise StoreError(f"review item {item_id} is already {item.status}")
-        if linked_id is not None:
-            self.link(item.system, Entity(item.entity), item.external_id, linked_id)
-        self.conn.execute(
-            update(REVIEW)
-            .where(REVIEW.c.id == item_id)
-            .values(
-                status="linked" if linked_id else "rejected",
-                linked_id=linked_id,
-                decided_at=utcnow(),
-                decided_by=by,
+    def agreements(self, system: str, entity: Entity, gids: Iterable[str]) -> dict[str, str | None]:
+        """``gid → agreed hash`` (None: linked but never agreed) for gids linked in ``system``."""
+        return {gid: h for gid, ext, h in self._links(system, entity, gids)}
+
+    def _links(
+        self, system: str, entity: Entity, gids: Iterable[str]
+    ) -> list[tuple[str, str, str | None]]:
+        """``(gid, external id, agreed hash)`` of the gids linked in ``system``. The lookup goes by
+        gateway id alone (its own index; a gid has a link or two), system and entity are checked
+        here."""
+        wanted = list(dict.fromkeys(gids))
+        c = IDENTITY.c
+        out: list[tuple[str, str, str | None]] = []
+        for start in range(0, len(wanted), _CHUNK):
+            stmt = select(c.gateway_id, c.external_id, c.synced_hash, c.system, c.entity).where(
+                one_of(self.conn, c.gateway_id, wanted[start : start + _CHUNK])
             )
+            out.extend(
+                (gid, ext, h)
+                for gid, ext, h, sys_, ent in self.conn.execute(stmt)
+                if sys_ == system and ent == entity.value
+            )
+        return out
+
+    def agree(self, system: str, entity: Entity, hashes: Mapping[str, str]) -> None:
+        """Record that ``system`` now holds each gid's content with the given hash."""
+        if not hashes:
+            return
+        c = IDENTITY.c
+        self.conn.execute(
+            update(IDENTITY)
+            .where(
+                and_(
+                    c.system == system,
+                    c.entity == entity.value,
+                    c.gateway_id == bindparam("b_gid"),
+                )
+            )
+            .values(synced_hash=bindparam("b_hash")),
+            [{"b_gid": g, "b_hash": h} for g, h in hashes.items()],
+        )
+
+    def link_agreed(
+        self, system: str, entity: Entity, rows: Sequence[tuple[str, str, str | None]]
+    ) -> None:
+        """Insert new links ``(external id, gid, agreed hash)`` in one bulk statement."""
+        if not rows:
+            return
+        now = utcnow()
+        bulk(self.conn, "insert", IDENTITY, _LINK_COLUMNS, lambda: insert(IDENTITY)).execute(
+            self.conn,
+            [
+                {
+                    "system": system,
+                    "entity": entity.value,
+                    "external_id": ext,
+                    "gateway_id": gid,
+                    "synced_hash": h,
+                    "created_at": now,
+                }
+                for ext, gid, h in rows
+            ],
         )

@@ -39,8 +39,8 @@ def pending_differences(engine: Engine) -> list[object]:
     """What the models have that the migrated database lacks (empty when they agree)."""
     from alembic.autogenerate import compare_metadata
 
-    from store import schema as _schema  # noqa: F401
     from store.tables import Base
+    from store.tables import gateway as _gateway  # noqa: F401
 
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import StoreError
-from store.schema import OutboxRow
+from store.repo import Repo
 from store.tables import table
+from store.tables.gateway import OutboxRow
 from store.types import utcnow
 
 OUTBOX = table(OutboxRow)
@@ -63,10 +64,10 @@ class OutboxResult:
     error: str | None = None
 
 
-class OutboxRepo:
-    conn: Connection
+class OutboxRepo(Repo):
+    """The durable outbox of pushes (``tx.outbox``)."""
 
-    def outbox_enqueue(
+    def enqueue(
         self,
         school_id: str,
         system: str,
@@ -104,7 +105,25 @@ class OutboxRepo:
         old = select(OUTBOX.c.id).where(OUTBOX.c.idempotency_key == idempotency_key)
         return int(self.conn.execute(old).scalar_one()), False
 
-    def outbox_claim(
+    def enqueue_many(self, rows: Sequence[NewPush]) -> int:
+        """Enqueue pushes in one statement; keys already enqueued are skipped. Returns how many
+        rows were new."""
+        if not rows:
+            return 0
+        now = utcnow()
+        dialect = sqlite if self.conn.dialect.name == "sqlite" else postgresql
+        stmt = dialect.insert(OUTBOX).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        done = self.conn.execute(
+            stmt,
+            [
+                asdict(r)
+                | {"status": "pending", "attempts": 0, "created_at": now, "updated_at": now}
+                for r in rows
+            ],
+        )
+        return int(done.rowcount or 0)
+
+    def claim(
         self, school_id: str, system: str, limit: int = 100, *, retry_failed: bool = False
     ) -> list[OutboxItem]:
         """Mark up to ``limit`` pending items (oldest first) as sending and return them."""
@@ -129,7 +148,7 @@ class OutboxRepo:
         rows = self.conn.execute(select(OUTBOX).where(c.id.in_(ids)).order_by(c.id))
         return [OutboxItem(**r._mapping) for r in rows]
 
-    def outbox_record(self, results: Sequence[OutboxResult]) -> None:
+    def record(self, results: Sequence[OutboxResult]) -> None:
         """Store each item's outcome (its remote receipt, id or error)."""
         for res in results:
             if res.status not in STATUSES:
@@ -162,7 +181,7 @@ class OutboxRepo:
         if done.rowcount != len(results):
             raise StoreError("an outbox result names an item that does not exist")
 
-    def outbox_list(
+    def find(
         self,
         *,
         status: str | Sequence[str] | None = None,
@@ -181,3 +200,24 @@ class OutboxRepo:
         if system is not None:
             stmt = stmt.where(c.system == system)
         return [OutboxItem(**r._mapping) for r in self.conn.execute(stmt)]
+
+    def requeue(self, school_id: str, system: str) -> int:
+        """Items left ``sending`` by a crash go back to ``pending`` (their keys make resends safe)."""
+        c = OUTBOX.c
+        done = self.conn.execute(
+            update(OUTBOX)
+            .where(c.school_id == school_id, c.system == system, c.status == "sending")
+            .values(status="pending", updated_at=utcnow())
+        )
+        return int(done.rowcount or 0)
+
+    def tickets(self, school_id: str, system: str) -> dict[str, list[int]]:
+        """``ticket → outbox item ids`` of pushes sent and awaiting a receipt."""
+        c = OUTBOX.c
+        stmt = select(c.ticket, c.id).where(
+            c.school_id == school_id, c.system == system, c.status == "sent", c.ticket.is_not(None)
+        )
+        out: dict[str, list[int]] = {}
+        for ticket, item_id in self.conn.execute(stmt):
+            out.setdefault(ticket, []).append(item_id)
+        return out

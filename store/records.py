@@ -38,8 +38,9 @@ from store import changelog
 from store.bulk import bulk, upsert_statement
 from store.codec import CODECS, Codec
 from store.params import none_of, one_of
-from store.schema import AuditRow, IdentityRow
+from store.repo import Repo
 from store.tables import ROWS, table
+from store.tables.gateway import AuditRow, IdentityRow
 from store.types import utcnow
 
 AUDIT = table(AuditRow)
@@ -87,10 +88,10 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-class RecordsRepo:
-    """Record operations of a unit of work (mixed into :class:`store.Tx`)."""
+class RecordsRepo(Repo):
+    """Canonical records (``tx.records``): bulk upsert with audit and change log, soft delete,
+    reads by id, by field and by scope."""
 
-    conn: Connection
     _positions_locked: bool = False
 
     def _lock_positions(self) -> None:
@@ -354,6 +355,33 @@ class RecordsRepo:
             for rid, (h, v) in self.fields_of(entity, ids, ("content_hash", "version")).items()
         }
 
+    def versions(self, entity: Entity, ids: Iterable[str]) -> dict[str, int]:
+        table = table_of(entity)
+        wanted = list(dict.fromkeys(ids))
+        out: dict[str, int] = {}
+        for start in range(0, len(wanted), CHUNK):
+            stmt = select(table.c.id, table.c.version).where(
+                one_of(self.conn, table.c.id, wanted[start : start + CHUNK])
+            )
+            out.update({a: b for a, b in self.conn.execute(stmt)})
+        return out
+
+    def record_states(
+        self, entity: Entity, ids: Iterable[str]
+    ) -> dict[str, tuple[Record | None, int]]:
+        """``id → (record, version)``; the record is None when it is soft-deleted."""
+        codec = CODECS[entity]
+        table = table_of(entity)
+        wanted = list(dict.fromkeys(ids))
+        out: dict[str, tuple[Record | None, int]] = {}
+        for start in range(0, len(wanted), CHUNK):
+            stmt = select(table).where(one_of(self.conn, table.c.id, wanted[start : start + CHUNK]))
+            for row in self.conn.execute(stmt):
+                m = row._mapping
+                rec = None if m["deleted_at"] is not None else codec.decode(m)
+                out[m["id"]] = (rec, m["version"])
+        return out
+
     def ids_in_scope(
         self,
         entity: Entity,
@@ -414,9 +442,7 @@ class RecordsRepo:
             stmt = stmt.join(lessons, lessons.c.id == table.c.lesson_id)
         return set(self.conn.execute(stmt.where(and_(*conds))).scalars())
 
-    def iter_records(
-        self, entity: Entity, school_id: str, *, batch: int = 2000
-    ) -> Iterator[Record]:
+    def iter(self, entity: Entity, school_id: str, *, batch: int = 2000) -> Iterator[Record]:
         """Every live record of the school, streamed in id order."""
         codec = CODECS[entity]
         table = table_of(entity)
@@ -437,18 +463,3 @@ class RecordsRepo:
         if school_id is not None:
             stmt = stmt.where(table.c.school_id == school_id)
         return int(self.conn.execute(stmt).scalar_one())
-
-    def read_changes(
-        self, after: int, limit: int = 1000, school_id: str | None = None
-    ) -> list[changelog.Change]:
-        """Change-log entries after position ``after``, in position order."""
-        return changelog.read_changes(self.conn, after, limit, school_id)
-
-    def history(self, entity: Entity, record_id: str) -> list[dict[str, Any]]:
-        """The record's audit rows (its updates and deletes), oldest first."""
-        stmt = (
-            select(AUDIT)
-            .where(AUDIT.c.entity == entity.value, AUDIT.c.record_id == record_id)
-            .order_by(AUDIT.c.id)
-        )
-        return [dict(r._mapping) for r in self.conn.execute(stmt)]

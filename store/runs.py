@@ -1,4 +1,4 @@
-"""Sync runs (one record per run, counts per entity) and pull checkpoints."""
+"""Sync runs (``tx.runs``): one record per run, with its status and counts per entity."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import select, update
 
 from core.errors import StoreError
-from store.bulk import bulk, upsert_statement
-from store.schema import CheckpointRow, RunRow
+from store.repo import Repo
 from store.tables import table
+from store.tables.gateway import RunRow
 from store.types import utcnow
 
 RUNS = table(RunRow)
-CHECKPOINTS = table(CheckpointRow)
 RUN_STATUSES = frozenset({"running", "success", "partial", "held", "failed"})
 
 
@@ -33,10 +32,8 @@ class Run:
     error: str | None
 
 
-class RunsRepo:
-    conn: Connection
-
-    def run_start(self, school_id: str, system: str, direction: str) -> int:
+class RunsRepo(Repo):
+    def start(self, school_id: str, system: str, direction: str) -> int:
         stmt = RUNS.insert().values(
             school_id=school_id,
             system=system,
@@ -47,7 +44,7 @@ class RunsRepo:
         )
         return int(self.conn.execute(stmt.returning(RUNS.c.id)).scalar_one())
 
-    def run_finish(
+    def finish(
         self,
         run_id: int,
         status: str,
@@ -63,11 +60,11 @@ class RunsRepo:
         if done.rowcount != 1:
             raise StoreError(f"sync run {run_id} does not exist")
 
-    def run_get(self, run_id: int) -> Run | None:
+    def get(self, run_id: int) -> Run | None:
         row = self.conn.execute(select(RUNS).where(RUNS.c.id == run_id)).one_or_none()
         return None if row is None else Run(**row._mapping)
 
-    def runs_list(
+    def find(
         self, *, school_id: str | None = None, system: str | None = None, limit: int = 20
     ) -> list[Run]:
         """The latest runs first."""
@@ -78,33 +75,22 @@ class RunsRepo:
             stmt = stmt.where(RUNS.c.system == system)
         return [Run(**r._mapping) for r in self.conn.execute(stmt)]
 
-    # checkpoints --------------------------------------------------------------------------
-    def checkpoint_get(self, school_id: str, system: str, entity: str) -> dict[str, Any] | None:
-        c = CHECKPOINTS.c
-        stmt = select(c.state).where(
-            c.school_id == school_id, c.system == system, c.entity == str(entity)
+    def fail_interrupted(self, school_id: str, system: str, direction: str) -> int:
+        """Runs of this job still ``running``: their process stopped before it could finish
+        them (the engine runs one job at a time). They become ``failed``; returns how many."""
+        c = RUNS.c
+        done = self.conn.execute(
+            update(RUNS)
+            .where(
+                c.school_id == school_id,
+                c.system == system,
+                c.direction == direction,
+                c.status == "running",
+            )
+            .values(
+                status="failed",
+                finished_at=utcnow(),
+                error="interrupted: the process stopped before the run finished",
+            )
         )
-        state = self.conn.execute(stmt).scalar_one_or_none()
-        return None if state is None else dict(state)
-
-    def checkpoint_save(
-        self, school_id: str, system: str, entity: str, state: dict[str, Any]
-    ) -> None:
-        """Save the pull state; commit it in the same unit of work as the records it covers."""
-        row = {
-            "school_id": school_id,
-            "system": system,
-            "entity": str(entity),
-            "state": state,
-            "updated_at": utcnow(),
-        }
-        columns = list(row)
-        bulk(
-            self.conn,
-            "upsert",
-            CHECKPOINTS,
-            columns,
-            lambda: upsert_statement(
-                self.conn, CHECKPOINTS, columns, key=("school_id", "system", "entity")
-            ),
-        ).execute(self.conn, [row])
+        return int(done.rowcount or 0)

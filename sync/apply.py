@@ -47,7 +47,7 @@ def apply_decisions(
     """Write what the decisions say; returns the decisions that changed the store."""
     write_records(tx, ctx, entity, decisions)
     record_agreements(tx, ctx, entity, decisions, stored, new_links)
-    tx.findings_add(new_findings(tx, ctx, entity, decisions))
+    tx.conflicts.add_findings(new_findings(tx, ctx, entity, decisions))
     applied = [d for d in decisions if d.applies]
     queue_applied(tx, ctx, entity, applied)
     for d in decisions:
@@ -59,9 +59,9 @@ def write_records(tx: Tx, ctx: ApplyContext, entity: Entity, decisions: Sequence
     upserts = [d.record for d in decisions if d.op in (Op.CREATE, Op.UPDATE) and d.record]
     deletes = [d.record_id for d in decisions if d.op is Op.DELETE]
     if upserts:
-        tx.upsert(entity, upserts, source=ctx.system, run_id=ctx.run_id)
+        tx.records.upsert(entity, upserts, source=ctx.system, run_id=ctx.run_id)
     if deletes:
-        tx.delete(entity, deletes, source=ctx.system, run_id=ctx.run_id)
+        tx.records.delete(entity, deletes, source=ctx.system, run_id=ctx.run_id)
 
 
 def record_agreements(
@@ -75,8 +75,10 @@ def record_agreements(
     """New identity links (with the hash agreed on) and the agreements that moved."""
     agreed = {d.record_id: d.agreed_hash for d in decisions if d.agreed_hash is not None}
     linked_now = {gid for _, gid in new_links}
-    tx.link_agreed(ctx.system, entity, [(ext, gid, agreed.get(gid)) for ext, gid in new_links])
-    tx.agree(
+    tx.identity.link_agreed(
+        ctx.system, entity, [(ext, gid, agreed.get(gid)) for ext, gid in new_links]
+    )
+    tx.identity.agree(
         ctx.system,
         entity,
         {
@@ -113,7 +115,7 @@ def queue_applied(tx: Tx, ctx: ApplyContext, entity: Entity, applied: Sequence[D
     targets = ctx.push_targets.get(entity, ())
     if not applied or not any(t != ctx.system for t in targets):
         return
-    versions = tx.versions(entity, [d.record_id for d in applied])
+    versions = tx.records.versions(entity, [d.record_id for d in applied])
     rows = []
     for op in ("upsert", "delete"):
         chosen = [d for d in applied if (d.op is Op.DELETE) == (op == "delete")]
@@ -127,7 +129,7 @@ def queue_applied(tx: Tx, ctx: ApplyContext, entity: Entity, applied: Sequence[D
             origin=ctx.system,
             hashes={d.record_id: d.record.content_hash for d in chosen if d.record},
         )
-    tx.outbox_enqueue_many(rows)
+    tx.outbox.enqueue_many(rows)
 
 
 _OUTCOME = {
@@ -183,7 +185,7 @@ def _recorded(
     ids = sorted({d.record_id for d in decisions for f in d.findings if _may_repeat(d, f)})
     out: set[_Key] = set()
     for rid in ids:
-        for c in tx.conflicts_list(
+        for c in tx.conflicts.find(
             school_id=ctx.school_id, status=None, entity=entity.value, record_id=rid
         ):
             if c.system == ctx.system:

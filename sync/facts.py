@@ -25,24 +25,24 @@ class StoreFacts:
         """(Re)read classes, pupils and periods: small, and needed by every rule."""
         self._class_parallel = {
             cid: parallel
-            for cid, (parallel,) in tx.fields_in_school(
+            for cid, (parallel,) in tx.records.fields_in_school(
                 Entity.CLASSES, self.school_id, ("parallel",)
             ).items()
         }
         self._pupil_class = {
             pid: class_id
-            for pid, (class_id,) in tx.fields_in_school(
+            for pid, (class_id,) in tx.records.fields_in_school(
                 Entity.PUPILS, self.school_id, ("class_id",)
             ).items()
         }
         self._periods = [
-            p for p in tx.iter_records(Entity.PERIODS, self.school_id) if isinstance(p, Period)
+            p for p in tx.records.iter(Entity.PERIODS, self.school_id) if isinstance(p, Period)
         ]
 
     def prefetch_lessons(self, tx: Tx, ids: Iterable[str]) -> None:
         missing = [i for i in set(ids) if i not in self._lessons]
         if missing:
-            for lid, (date, class_id) in tx.fields_of(
+            for lid, (date, class_id) in tx.records.fields_of(
                 Entity.LESSONS, missing, ("date", "class_id")
             ).items():
                 self._lessons[lid] = (date, class_id)

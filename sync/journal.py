@@ -50,7 +50,7 @@ class Journal:
                             raise RecordError(
                                 finding.detail, entity=entity, record_id=rec.id, field=finding.field
                             )
-                result = tx.upsert(entity, recs, source=LOCAL, actor=actor)
+                result = tx.records.upsert(entity, recs, source=LOCAL, actor=actor)
                 counts["created"] += result.created
                 counts["updated"] += result.updated
                 counts["unchanged"] += result.unchanged
@@ -60,8 +60,8 @@ class Journal:
 
     def delete(self, entity: Entity, ids: Sequence[str], *, actor: str) -> int:
         with self.store.begin() as tx:
-            deleted_ids = [i for i in ids if i in tx.hashes(entity, [i])]
-            n = tx.delete(entity, deleted_ids, source=LOCAL, actor=actor)
+            deleted_ids = [i for i in ids if i in tx.records.hashes(entity, [i])]
+            n = tx.records.delete(entity, deleted_ids, source=LOCAL, actor=actor)
             self._queue(tx, entity, deleted_ids, "delete")
         return n
 
@@ -76,14 +76,14 @@ class Journal:
         targets = self.targets.get(entity, [])
         if not ids or not targets:
             return 0
-        return tx.outbox_enqueue_many(
+        return tx.outbox.enqueue_many(
             pushes(
                 self.school_id,
                 entity,
                 ids,
                 op=op,
                 targets=targets,
-                versions=tx.versions(entity, ids),
+                versions=tx.records.versions(entity, ids),
                 origin=LOCAL,
                 hashes=hashes,
             )

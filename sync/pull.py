@@ -255,7 +255,9 @@ class Puller:
                     if page.entity in enabled:
                         self._bundled_page(unit, page, held)
                     if not page.atomic or page.complete:
-                        unit.tx.checkpoint_save(self.school_id, self.system, BUNDLE_KEY, page.state)
+                        unit.tx.checkpoints.save(
+                            self.school_id, self.system, BUNDLE_KEY, page.state
+                        )
                         break
                 else:
                     exhausted = True
@@ -292,7 +294,7 @@ class Puller:
 
     def _checkpoint(self, key: str) -> dict[str, Any] | None:
         with self.store.read() as tx:
-            return tx.checkpoint_get(self.school_id, self.system, key)
+            return tx.checkpoints.get(self.school_id, self.system, key)
 
     # -- one page ------------------------------------------------------------------------
     def _page(self, unit: _Unit, page: Page, *, checkpoint: bool = True) -> None:
@@ -326,7 +328,7 @@ class Puller:
         for key in self.snapshots.ending(page):
             self._delete_missing(unit, key[0], self.snapshots.close(tx, key))
         if checkpoint and (not page.atomic or page.complete):
-            tx.checkpoint_save(self.school_id, self.system, entity.value, page.state)
+            tx.checkpoints.save(self.school_id, self.system, entity.value, page.state)
         crashpoint("pull.page_applied")
         if self.progress:
             self.progress(entity, len(page.records))
@@ -367,7 +369,7 @@ class Puller:
         if unit.pupils is None:
             active = {
                 pid: status == "active"
-                for pid, (status,) in unit.tx.fields_in_school(
+                for pid, (status,) in unit.tx.records.fields_in_school(
                     Entity.PUPILS, self.school_id, ("status",)
                 ).items()
             }
@@ -398,7 +400,9 @@ class Puller:
                 reason=exc.reason,
                 field=exc.field,
             )
-        tx.findings_add(finding_rows.refused(self.school_id, self.system, entity, rejected))
+        tx.conflicts.add_findings(
+            finding_rows.refused(self.school_id, self.system, entity, rejected)
+        )
 
     def _note_facts(self, entity: Entity, decisions: Sequence[Decision]) -> None:
         recs = [d.record for d in decisions if d.record is not None]

@@ -77,7 +77,7 @@ class Pusher:
         caps = self.connector.capabilities()
         start_run(self.store, self.report)
         with self.store.begin() as tx:
-            requeued = tx.outbox_requeue(self.school_id, self.system)
+            requeued = tx.outbox.requeue(self.school_id, self.system)
         if requeued:
             log.info("requeued interrupted pushes", count=requeued)
         try:
@@ -85,7 +85,7 @@ class Pusher:
             batches = 0
             while self.max_batches is None or batches < self.max_batches:
                 with self.store.begin() as tx:
-                    claimed = tx.outbox_claim(self.school_id, self.system, caps.push_batch_size)
+                    claimed = tx.outbox.claim(self.school_id, self.system, caps.push_batch_size)
                 crashpoint("push.claimed")
                 if not claimed:
                     break
@@ -95,7 +95,7 @@ class Pusher:
             self.report.status = "failed" if not self.report.counts.by_entity else "partial"
             self.report.error = str(exc)
             with self.store.begin() as tx:  # give back what was claimed and not sent
-                tx.outbox_requeue(self.school_id, self.system)
+                tx.outbox.requeue(self.school_id, self.system)
         if self.report.status == "success" and self.report.counts.total("rejected"):
             self.report.status = "partial"
         finish_run(self.store, self.report)
@@ -104,7 +104,7 @@ class Pusher:
     # -- receipts ------------------------------------------------------------------------
     def _poll(self) -> None:
         with self.store.read() as tx:
-            tickets = tx.outbox_tickets(self.school_id, self.system)
+            tickets = tx.outbox.tickets(self.school_id, self.system)
         if not tickets:
             return
         results = self.connector.poll(list(tickets))
@@ -114,7 +114,7 @@ class Pusher:
         with self.store.read() as tx:
             items = {
                 i.idempotency_key: i
-                for i in tx.outbox_list(
+                for i in tx.outbox.find(
                     status="sent", school_id=self.school_id, system=self.system, limit=1_000_000
                 )
             }
@@ -173,9 +173,9 @@ class Pusher:
                 self.progress(entity, len(items))
 
     def _prepare(self, tx: Tx, entity: Entity, items: Sequence[OutboxItem]) -> list[_Prepared]:
-        records = tx.get(entity, [i.record_id for i in items], include_deleted=True)
-        own = tx.ext_of(self.system, entity, [i.record_id for i in items])
-        agreed = tx.agreements(self.system, entity, [i.record_id for i in items])
+        records = tx.records.get(entity, [i.record_id for i in items], include_deleted=True)
+        own = tx.identity.ext_of(self.system, entity, [i.record_id for i in items])
+        agreed = tx.identity.agreements(self.system, entity, [i.record_id for i in items])
         refs: dict[tuple[Entity, str], str] = {}
         wanted: dict[Entity, set[str]] = defaultdict(set)
         for held in records.values():
@@ -186,7 +186,7 @@ class Pusher:
             for member in getattr(held, "member_ids", ()) or ():
                 wanted[Entity.PUPILS].add(member)
         for target, gids in wanted.items():
-            for gid, ext in tx.ext_of(self.system, target, gids).items():
+            for gid, ext in tx.identity.ext_of(self.system, target, gids).items():
                 refs[(target, gid)] = ext
 
         def resolve_ext(target: Entity, gid: str) -> str | None:
@@ -269,12 +269,12 @@ class Pusher:
                 continue
             record = p.record
             if record is None:
-                record = tx.get(entity, [p.item.record_id]).get(p.item.record_id)
+                record = tx.records.get(entity, [p.item.record_id]).get(p.item.record_id)
                 if record is None:
                     continue
             known = linked_cache.setdefault(entity, {})
             if p.item.record_id not in known:
-                known.update(tx.ext_of(self.system, entity, [p.item.record_id]))
+                known.update(tx.identity.ext_of(self.system, entity, [p.item.record_id]))
             # a ``duplicate`` answer means the system holds what this key carried when it was
             # first sent: the record as it is now only if it has not changed since
             held = status == "accepted" or p.already or _same_version(tx, entity, p.item)
@@ -286,12 +286,12 @@ class Pusher:
                     (str(res.remote_id), p.item.record_id, record.content_hash if held else None)
                 )
                 known[p.item.record_id] = str(res.remote_id)
-        tx.outbox_record(results)
+        tx.outbox.record(results)
         for entity, rows in links.items():
-            tx.link_agreed(self.system, entity, rows)
+            tx.identity.link_agreed(self.system, entity, rows)
         for entity, hashes in agree.items():
-            tx.agree(self.system, entity, hashes)
-        tx.findings_add(findings)
+            tx.identity.agree(self.system, entity, hashes)
+        tx.conflicts.add_findings(findings)
 
 
 def _waves(items: Sequence[OutboxItem]) -> list[list[OutboxItem]]:
@@ -313,5 +313,6 @@ def _same_version(tx: Tx, entity: Entity, item: OutboxItem) -> bool:
     """Whether the record is still at the version the item was queued for."""
     version = item.payload.get("version") if isinstance(item.payload, dict) else None
     return (
-        version is not None and tx.versions(entity, [item.record_id]).get(item.record_id) == version
+        version is not None
+        and tx.records.versions(entity, [item.record_id]).get(item.record_id) == version
     )

@@ -26,16 +26,18 @@ Take = Literal["local", "remote"]
 
 def resolve_conflict(store: Store, conflict_id: int, take: Take, *, by: str) -> Conflict:
     with store.begin() as tx:
-        conflict = tx.conflict_get(conflict_id)
+        conflict = tx.conflicts.get(conflict_id)
         if conflict is None or conflict.status != "open":
             raise StoreError(f"conflict {conflict_id} does not exist or is not open")
         entity = Entity(conflict.entity)
         model = MODELS[entity]
-        current = tx.get(entity, [conflict.record_id]).get(conflict.record_id)
+        current = tx.records.get(entity, [conflict.record_id]).get(conflict.record_id)
         if take == "remote":
             if conflict.incoming is None:
                 if current is not None:
-                    tx.delete(entity, [conflict.record_id], source=conflict.system, actor=by)
+                    tx.records.delete(
+                        entity, [conflict.record_id], source=conflict.system, actor=by
+                    )
             else:
                 meta = (
                     current.model_dump(include={"ext_ids", "modified_at", "created_at"})
@@ -50,25 +52,25 @@ def resolve_conflict(store: Store, conflict_id: int, take: Take, *, by: str) -> 
                         "school_id": conflict.school_id,
                     }
                 )
-                tx.upsert(entity, [record], source=conflict.system, actor=by)
-                tx.agree(conflict.system, entity, {record.id: record.content_hash})
+                tx.records.upsert(entity, [record], source=conflict.system, actor=by)
+                tx.identity.agree(conflict.system, entity, {record.id: record.content_hash})
         elif current is not None:
-            tx.outbox_enqueue_many(
+            tx.outbox.enqueue_many(
                 pushes(
                     conflict.school_id,
                     entity,
                     [current.id],
                     op="upsert",
                     targets=[conflict.system],
-                    versions=tx.versions(entity, [current.id]),
+                    versions=tx.records.versions(entity, [current.id]),
                     origin=LOCAL,
                     hashes={current.id: current.content_hash},
                     key_tag=f"resolve-{conflict_id}",
                     extra={"conflict": conflict_id},
                 )
             )
-        tx.conflict_resolve(conflict_id, f"take-{take}", by=by)
-        resolved = tx.conflict_get(conflict_id)
+        tx.conflicts.resolve(conflict_id, f"take-{take}", by=by)
+        resolved = tx.conflicts.get(conflict_id)
     assert resolved is not None
     return resolved
 
@@ -76,26 +78,26 @@ def resolve_conflict(store: Store, conflict_id: int, take: Take, *, by: str) -> 
 def approve_hold(store: Store, hold_id: int, *, by: str) -> Hold:
     """Record the yes; the caller then runs the held pull again with ``approve_hold=True``."""
     with store.begin() as tx:
-        hold = tx.hold_get(hold_id)
+        hold = tx.holds.get(hold_id)
         if hold is None or hold.status != "waiting":
             raise StoreError(f"hold {hold_id} does not exist or is already decided")
-        tx.hold_decide(hold_id, approve=True, by=by)
+        tx.holds.decide(hold_id, approve=True, by=by)
     return hold
 
 
 def discard_hold(store: Store, hold_id: int, *, by: str) -> None:
     with store.begin() as tx:
-        tx.hold_decide(hold_id, approve=False, by=by)
+        tx.holds.decide(hold_id, approve=False, by=by)
 
 
 def decide_identity(store: Store, item_id: int, *, link_to: str | None, by: str) -> None:
     with store.begin() as tx:
         if link_to is not None:
-            items = {i.id: i for i in tx.review_list(status="open")}
+            items = {i.id: i for i in tx.reviews.find(status="open")}
             item = items.get(item_id)
             if item is None:
                 raise StoreError(f"review item {item_id} does not exist or is not open")
-            found = tx.get(Entity(item.entity), [link_to])
+            found = tx.records.get(Entity(item.entity), [link_to])
             if link_to not in found:
                 raise GatewayError(f"no {item.entity} record {link_to} to link to")
-        tx.review_decide(item_id, linked_id=link_to, by=by)
+        tx.reviews.decide(item_id, linked_id=link_to, by=by)

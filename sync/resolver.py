@@ -152,9 +152,13 @@ class IdentityResolver:
         )
         if fields and (seen <= FEW or self._store_has(tx, entity)):
             keys = [tuple(getattr(rec, f) for f in fields) for rec, _ in unmatched]
-            found = tx.match_natural(entity, self.school_id, fields, keys)
+            found = tx.matching.match_natural(entity, self.school_id, fields, keys)
             candidates = {g for ids in found.values() for g in ids}
-            taken = set(tx.agreements(self.system, entity, candidates)) if candidates else set()
+            taken = (
+                set(tx.identity.agreements(self.system, entity, candidates))
+                if candidates
+                else set()
+            )
             found = {k: [g for g in ids if g not in taken] for k, ids in found.items()}
         chosen: list[str | None] = []
         claimed: set[str] = set()
@@ -176,7 +180,7 @@ class IdentityResolver:
         Asked once per run — within a run only this system adds records, all linked to it."""
         known = self._has.get(entity)
         if known is None:
-            known = tx.has_unlinked(entity, self.school_id, self.system)
+            known = tx.matching.has_unlinked(entity, self.school_id, self.system)
             self._has[entity] = known
         return known
 
@@ -218,10 +222,10 @@ class IdentityResolver:
             if target not in LEAVES and len(exts) >= WHOLE:
                 # many at once: the whole map in one read, then no more lookups this run (links
                 # made later in the run go into the cache as they are made)
-                found = tx.links_of(self.system, target)
+                found = tx.identity.links_of(self.system, target)
                 self._complete.add(target)
             else:
-                found = tx.lookup_ext(self.system, target, exts)
+                found = tx.identity.lookup(self.system, target, exts)
             for ext, gid in found.items():
                 have[prefix + ext] = gid
         return known
@@ -233,15 +237,15 @@ class IdentityResolver:
             return new_gid()
         index = self._people.get(entity)
         if index is None:
-            linked = tx.linked_gids(self.system, entity)
+            linked = tx.identity.linked_gids(self.system, entity)
             self._linked_people[entity] = linked
             index = PeopleIndex(
                 p
-                for p in tx.iter_records(entity, self.school_id)
+                for p in tx.records.iter(entity, self.school_id)
                 if isinstance(p, Pupil | Teacher) and p.id not in linked
             )
             self._people[entity] = index
-        status = tx.review_status(self.system, entity, ext)
+        status = tx.reviews.status(self.system, entity, ext)
         if status == "rejected":  # a person said: nobody here is this one
             return new_gid()
         if status == "open":
@@ -263,7 +267,7 @@ class IdentityResolver:
             return match.gid
         if match.kind == "create":
             return new_gid()
-        tx.review_add(
+        tx.reviews.add(
             self.school_id, self.system, entity, ext, list(match.candidates), match.reason
         )
         out.errors.append(

@@ -14,8 +14,8 @@ def roster_for(tx: Tx, school_id: str, system: str) -> list[Record]:
     """The school's roster with each record's external id in ``system`` from the identity map."""
     out: list[Record] = []
     for entity in ROSTER:
-        records = list(tx.iter_records(entity, school_id))
-        ext = tx.ext_of(system, entity, [r.id for r in records])
+        records = list(tx.records.iter(entity, school_id))
+        ext = tx.identity.ext_of(system, entity, [r.id for r in records])
         for r in records:
             known = ext.get(r.id)
             if known is not None and r.ext_ids.get(system) != known:

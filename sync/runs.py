@@ -39,8 +39,8 @@ class RunReport:
 def start_run(store: Store, report: RunReport) -> None:
     """Record the run as ``running`` (after failing what a killed process left running)."""
     with store.begin() as tx:
-        tx.runs_interrupted(report.school_id, report.system, report.direction)
-        report.run_id = tx.run_start(report.school_id, report.system, report.direction)
+        tx.runs.fail_interrupted(report.school_id, report.system, report.direction)
+        report.run_id = tx.runs.start(report.school_id, report.system, report.direction)
 
 
 def finish_run(store: Store, report: RunReport) -> None:
@@ -54,7 +54,7 @@ def finish_run(store: Store, report: RunReport) -> None:
     )
     if report.run_id is not None:
         with store.begin() as tx:
-            tx.run_finish(
+            tx.runs.finish(
                 report.run_id, report.status, counts=report.counts.as_dict(), error=report.error
             )
 
@@ -69,7 +69,7 @@ def hold_run(store: Store, report: RunReport, reason: HoldReason, *, record: boo
     if not record:
         return
     with store.begin() as tx:
-        report.hold_id = tx.hold_add(
+        report.hold_id = tx.holds.add(
             report.school_id,
             report.system,
             reason.code,

@@ -41,7 +41,9 @@ class SnapshotTracker:
         """``ids`` were read on ``page`` (a snapshot page); ``tainted``: a record was refused."""
         entity = page.entity
         if entity not in self._linked_before:
-            self._linked_before[entity] = tx.has_linked(entity, self.school_id, self.system)
+            self._linked_before[entity] = tx.matching.has_linked(
+                entity, self.school_id, self.system
+            )
         scope = self._open.setdefault((entity, page.scope.key), _Open(page.scope))
         scope.seen.update(ids)
         scope.tainted |= tainted
@@ -69,11 +71,11 @@ class SnapshotTracker:
             filters["date_to"] = done.scope.date_to
         if done.scope.class_id is not None:
             ext = done.scope.class_id
-            gid = tx.lookup_ext(self.system, Entity.CLASSES, [ext]).get(ext)
+            gid = tx.identity.lookup(self.system, Entity.CLASSES, [ext]).get(ext)
             if gid is None:
                 return set()  # a class we do not know yet holds nothing of ours
             filters["class_id"] = gid
         # only records this system knows can disappear from it
-        return tx.ids_in_scope(
+        return tx.records.ids_in_scope(
             entity, self.school_id, linked_to=self.system, excluding=done.seen, **filters
         )

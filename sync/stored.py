@@ -23,8 +23,8 @@ def stored_states(
     """``id → Stored`` for the items the store holds (``fresh``: ids just minted, which it
     cannot hold yet, so they are not looked up)."""
     ids = [i.id for i in items if i.id not in fresh] if fresh else [i.id for i in items]
-    heads = tx.states(entity, ids)
-    agreements = tx.agreements(system, entity, ids)
+    heads = tx.records.states(entity, ids)
+    agreements = tx.identity.agreements(system, entity, ids)
     stored: dict[str, Stored] = {}
     decode: dict[str, None] = {}
     once = Counter(ids)
@@ -42,11 +42,11 @@ def stored_states(
             stored[item.id] = Stored(item, version, agreements.get(item.id))
         else:
             decode[item.id] = None
-    for rid, (rec, ver) in tx.record_states(entity, list(decode)).items():
+    for rid, (rec, ver) in tx.records.record_states(entity, list(decode)).items():
         stored[rid] = Stored(record=rec, version=ver, synced_hash=agreements.get(rid))
     for item in items:
         st = stored.get(item.id)
         if st is not None and st.synced_hash and needs_base(item, st):
-            base = tx.content_at(entity, item.id, st.synced_hash)
+            base = tx.history.content_at(entity, item.id, st.synced_hash)
             stored[item.id] = Stored(st.record, st.version, st.synced_hash, base)
     return stored

@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
                 recent = []
                 if revision is not None:
                     with store.read() as tx:
-                        counts = {e: tx.count(e) for e in Entity}
+                        counts = {e: tx.records.count(e) for e in Entity}
                         recent = tx.queries.runs(paging=Paging(runs)).items
 
         info = Table("store", "", show_header=False)

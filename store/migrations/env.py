@@ -5,7 +5,6 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from store import schema as _schema  # noqa: F401  (registers the gateway's own tables)
 from store.tables import Base
 
 config = context.config

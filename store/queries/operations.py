@@ -10,10 +10,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Select, Table, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from store.conflicts import CONFLICTS, HOLDS, Conflict, Hold
-from store.identity import REVIEW, ReviewItem
+from store.conflicts import CONFLICTS, Conflict
+from store.holds import HOLDS, Hold
 from store.outbox import OUTBOX, OutboxItem
 from store.queries.paging import Page, Paging
+from store.reviews import REVIEW, ReviewItem
 from store.runs import RUNS, Run
 
 T = TypeVar("T")

@@ -40,24 +40,26 @@ def _apply_package(store: Store, conn: AsiouConnector, school: SchoolData) -> No
     """Apply a whole package in one transaction; its checkpoint only with the complete page."""
     sid = school.school.id
     with store.begin() as tx:
-        state = tx.checkpoint_get(sid, SYSTEM, "bundle")
+        state = tx.checkpoints.get(sid, SYSTEM, "bundle")
         for page in conn.pull(None, state):
             records: list[Record] = []
             for wire in page.records:
                 rec = to_canonical(page.entity, wire, school_id=sid)
                 if not isinstance(rec, Tombstone):
                     records.append(resolve(rec, school.lookup))
-            tx.upsert(page.entity, records, source=SYSTEM)
+            tx.records.upsert(page.entity, records, source=SYSTEM)
             if page.complete:
-                tx.checkpoint_save(sid, SYSTEM, "bundle", page.state)
+                tx.checkpoints.save(sid, SYSTEM, "bundle", page.state)
 
 
 def _snapshot(store: Store, school: SchoolData) -> dict[str, Any]:
     with store.read() as tx:
         return {
-            "checkpoint": tx.checkpoint_get(school.school.id, SYSTEM, "bundle"),
-            "counts": {e: tx.count(e) for e in ENTITIES},
-            "mark": tx.get(Entity.MARKS, [school.marks[0].id])[school.marks[0].id].content(),
+            "checkpoint": tx.checkpoints.get(school.school.id, SYSTEM, "bundle"),
+            "counts": {e: tx.records.count(e) for e in ENTITIES},
+            "mark": tx.records.get(Entity.MARKS, [school.marks[0].id])[
+                school.marks[0].id
+            ].content(),
         }
 
 
@@ -132,19 +134,19 @@ _OUTBOX = {
 
 def _record(store: Store, results: list[PushResult]) -> int:
     with store.begin() as tx:
-        ids = {i.idempotency_key: i.id for i in tx.outbox_list(school_id="sch1", system=SYSTEM)}
+        ids = {i.idempotency_key: i.id for i in tx.outbox.find(school_id="sch1", system=SYSTEM)}
         rows = [
             OutboxResult(ids[r.key], _OUTBOX[r.status], ticket=r.ticket, error=r.error)
             for r in results
         ]
-        tx.outbox_record(rows)
+        tx.outbox.record(rows)
     return len(rows)
 
 
 def _tickets(store: Store, sid: str) -> list[str]:
     """The receipt tickets of items sent and awaiting their outcome — all the store keeps."""
     with store.read() as tx:
-        sent = tx.outbox_list(status="sent", school_id=sid, system=SYSTEM)
+        sent = tx.outbox.find(status="sent", school_id=sid, system=SYSTEM)
     return [i.ticket for i in sent if i.ticket]
 
 
@@ -157,14 +159,14 @@ def test_restart_between_import_and_receipt_records_each_outcome_once(
     sid = tiny.school.id
     with store.begin() as tx:
         for item in items:
-            tx.outbox_enqueue(
+            tx.outbox.enqueue(
                 sid, SYSTEM, "marks", f"rec-{item.key}", "upsert", item.key, item.payload
             )
     by_key = {i.key: i for i in items}
     with serve_in_thread(sim.app) as url:
         # process 1 posts the package, then dies before recording the receipt id
         with store.begin() as tx:
-            claimed = tx.outbox_claim(sid, SYSTEM)
+            claimed = tx.outbox.claim(sid, SYSTEM)
         first = connector(url)
         assert {
             r.status for r in first.push(Entity.MARKS, [by_key[c.idempotency_key] for c in claimed])
@@ -172,10 +174,10 @@ def test_restart_between_import_and_receipt_records_each_outcome_once(
         first.close()
         # process 2: items left "sending" are sent again (same ВнешнийИд), receipts recorded
         with store.begin() as tx:  # recovery: what a crash left "sending" goes back to pending
-            stuck = tx.outbox_list(status="sending", school_id=sid, system=SYSTEM)
+            stuck = tx.outbox.find(status="sending", school_id=sid, system=SYSTEM)
             assert len(stuck) == len(items)
-            tx.outbox_record([OutboxResult(i.id, "pending") for i in stuck])
-            claimed = tx.outbox_claim(sid, SYSTEM)
+            tx.outbox.record([OutboxResult(i.id, "pending") for i in stuck])
+            claimed = tx.outbox.claim(sid, SYSTEM)
         second = connector(url)
         sent = second.push(Entity.MARKS, [by_key[c.idempotency_key] for c in claimed])
         _record(store, sent)
@@ -197,7 +199,7 @@ def test_restart_between_import_and_receipt_records_each_outcome_once(
         third.close()
     assert recorded == len(items)  # each item's outcome recorded once
     with store.read() as tx:
-        final = {i.idempotency_key: i for i in tx.outbox_list(school_id=sid, system=SYSTEM)}
+        final = {i.idempotency_key: i for i in tx.outbox.find(school_id=sid, system=SYSTEM)}
     for key, want in outcome.items():
         if want == "accepted":
             assert final[key].status == "accepted", key

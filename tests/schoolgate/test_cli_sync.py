@@ -67,13 +67,13 @@ def test_sync_runs_conflicts_and_outbox(setup: Any) -> None:
     assert "dry" in dry.output
     store = Store.open(load_config(path).store.url)
     with store.read() as tx:
-        assert tx.count(Entity.MARKS) == 0 and tx.runs_list() == []
+        assert tx.records.count(Entity.MARKS) == 0 and tx.runs.find() == []
 
     done = run("sync", "--config", str(path))
     assert done.exit_code == 0, done.output
     assert "success" in done.output
     with store.read() as tx:
-        assert tx.count(Entity.MARKS) == len(school.marks)
+        assert tx.records.count(Entity.MARKS) == len(school.marks)
     runs = run("runs", "--config", str(path))
     assert (
         runs.exit_code == 0
@@ -86,8 +86,8 @@ def test_sync_runs_conflicts_and_outbox(setup: Any) -> None:
     mark = next(m for m in school.marks if str(m.value) == "5")
     ext = int(mark.ext_ids["es2"])
     with store.read() as tx:
-        gid = tx.lookup_ext("es2", Entity.MARKS, [str(ext)])[str(ext)]
-        local = tx.get(Entity.MARKS, [gid])[gid]
+        gid = tx.identity.lookup("es2", Entity.MARKS, [str(ext)])[str(ext)]
+        local = tx.records.get(Entity.MARKS, [gid])[gid]
     assert isinstance(local, Mark)
     Journal(store, (sc := load_config(path).schools[0]).id, sc.push_targets()).write(
         [local.model_copy(update={"value": MarkValue.parse("4")})], actor="teacher"
@@ -99,7 +99,7 @@ def test_sync_runs_conflicts_and_outbox(setup: Any) -> None:
     listed = run("conflicts", "list", "--config", str(path))
     assert "both_changed" in listed.output
     with store.read() as tx:
-        [conflict] = tx.conflicts_list(status="open")
+        [conflict] = tx.conflicts.find(status="open")
     shown = run("conflicts", "show", str(conflict.id), "--config", str(path))
     assert shown.exit_code == 0 and "incoming" in shown.output and "value" in shown.output
     bad = run("conflicts", "resolve", str(conflict.id), "--take", "sideways", "--config", str(path))
@@ -107,8 +107,8 @@ def test_sync_runs_conflicts_and_outbox(setup: Any) -> None:
     ok = run("conflicts", "resolve", str(conflict.id), "--take", "remote", "--config", str(path))
     assert ok.exit_code == 0, ok.output
     with store.read() as tx:
-        assert str(tx.get(Entity.MARKS, [gid])[gid].value) == "3"  # type: ignore[attr-defined]
-        assert tx.conflicts_list(status="open") == []
+        assert str(tx.records.get(Entity.MARKS, [gid])[gid].value) == "3"  # type: ignore[attr-defined]
+        assert tx.conflicts.find(status="open") == []
 
     outbox = run("outbox", "--config", str(path), "--status", "all")
     assert outbox.exit_code == 0 and "es2" in outbox.output
@@ -130,13 +130,13 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output[-2000:]
     store = Store.open(f"sqlite:///{tmp_path}/demo/demo.db")
     with store.read() as tx:
-        runs = tx.runs_list(limit=100)
+        runs = tx.runs.find(limit=100)
         assert {r.system for r in runs} == {"es2", "asiou", "o7"}
         assert all(r.status == "success" for r in runs), [(r.system, r.status) for r in runs]
-        assert tx.count(Entity.MARKS) > 0
+        assert tx.records.count(Entity.MARKS) > 0
         pushed = [
             o
-            for o in tx.outbox_list(status=None, limit=10**6)
+            for o in tx.outbox.find(status=None, limit=10**6)
             if o.record_id.startswith("demo-mark")
         ]
     # three marks entered, each accepted by each of the three systems (АСИОУ by its receipt)

@@ -35,7 +35,7 @@ def test_commits_do_not_checkpoint_but_the_checkpointer_does(tmp_path: Path) -> 
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
     with store.begin() as tx:
-        tx.upsert(Entity.MARKS, [mark(n) for n in range(5000)], source="es2")
+        tx.records.upsert(Entity.MARKS, [mark(n) for n in range(5000)], source="es2")
     seen = _rows_in_main_file(path, tmp_path / "copy.db")
     deadline = time.monotonic() + 10
     while seen != 5000 and time.monotonic() < deadline:  # copied shortly after the commit

@@ -50,9 +50,9 @@ def test_status_shows_store_counts_schools_and_runs(db_url: str, tmp_path: Path)
     store = Store.open(db_url)
     store.upgrade()
     with store.begin() as tx:
-        tx.upsert(Entity.MARKS, [mark(i) for i in range(3)], source="es2")
-        run = tx.run_start("sch42", "es2", "pull")
-        tx.run_finish(run, "success", {})
+        tx.records.upsert(Entity.MARKS, [mark(i) for i in range(3)], source="es2")
+        run = tx.runs.start("sch42", "es2", "pull")
+        tx.runs.finish(run, "success", {})
     store.close()
     result = runner.invoke(app, ["status", "--config", str(cfg)], terminal_width=200)
     assert result.exit_code == 0, result.output

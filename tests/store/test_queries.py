@@ -16,7 +16,7 @@ def _findings(store: Store) -> None:
         )
     ] + [NewFinding("sch2", "o7", "marks", "x", "late_mark", "noted")]
     with store.begin() as tx:
-        tx.findings_add(rows)
+        tx.conflicts.add_findings(rows)
 
 
 def test_a_page_says_how_many_more_matched(store: Store) -> None:
@@ -43,10 +43,10 @@ def test_totals_group_by_the_columns_asked(store: Store) -> None:
 def test_runs_newest_first_and_the_last_of_each_job(store: Store) -> None:
     with store.begin() as tx:
         ids = [
-            tx.run_start("sch1", s, d)
+            tx.runs.start("sch1", s, d)
             for s, d in (("es2", "pull"), ("es2", "push"), ("es2", "pull"), ("o7", "pull"))
         ]
-        tx.run_finish(ids[0], "failed", error="x")
+        tx.runs.finish(ids[0], "failed", error="x")
     with store.read() as tx:
         runs = tx.queries.runs(RunFilter(school_id="sch1", system="es2"), Paging(10))
         last = tx.queries.last_runs("sch1")
@@ -58,7 +58,7 @@ def test_runs_newest_first_and_the_last_of_each_job(store: Store) -> None:
 
 def test_outbox_listing_and_totals(store: Store) -> None:
     with store.begin() as tx:
-        tx.outbox_enqueue_many(
+        tx.outbox.enqueue_many(
             [
                 NewPush("sch1", s, "marks", f"r{n}", "upsert", f"k{s}{n}", {})
                 for s in ("es2", "o7")

@@ -25,15 +25,15 @@ def _log_sizes(store: Store) -> tuple[int, int]:
 def test_new_records_are_created_with_a_change_log_row_each(store: Store) -> None:
     marks = [mark(i) for i in range(30)]
     with store.begin() as tx:
-        counts = tx.upsert(Entity.MARKS, marks, source="es2", actor="sync", run_id=7)
+        counts = tx.records.upsert(Entity.MARKS, marks, source="es2", actor="sync", run_id=7)
     assert (counts.created, counts.updated, counts.unchanged) == (30, 0, 0)
     assert counts.ids_changed == tuple(m.id for m in marks)
     # a creation is recorded by its change-log row; audit rows are for updates and deletes
     assert _log_sizes(store) == (0, 30)
     with store.read() as tx:
-        got = tx.get(Entity.MARKS, [m.id for m in marks])
-        created = tx.read_changes(0)[3]
-        assert tx.history(Entity.MARKS, "mark-3") == []
+        got = tx.records.get(Entity.MARKS, [m.id for m in marks])
+        created = tx.changes.read(0)[3]
+        assert tx.history.of(Entity.MARKS, "mark-3") == []
     assert got == {m.id: m for m in marks}
     assert (created.record_id, created.op, created.version) == ("mark-3", "create", 1)
     assert (created.source, created.actor, created.run_id) == ("es2", "sync", 7)
@@ -42,11 +42,11 @@ def test_new_records_are_created_with_a_change_log_row_each(store: Store) -> Non
 def test_the_same_batch_twice_writes_nothing(store: Store) -> None:
     marks = [mark(i) for i in range(25)]
     with store.begin() as tx:
-        tx.upsert(Entity.MARKS, marks, source="es2")
+        tx.records.upsert(Entity.MARKS, marks, source="es2")
     before = _log_sizes(store)
     with store.begin() as tx:
-        again = tx.upsert(Entity.MARKS, marks, source="es2")
-        versions = tx.hashes(Entity.MARKS, [m.id for m in marks])
+        again = tx.records.upsert(Entity.MARKS, marks, source="es2")
+        versions = tx.records.hashes(Entity.MARKS, [m.id for m in marks])
     assert (again.created, again.updated, again.unchanged, again.ids_changed) == (0, 0, 25, ())
     assert _log_sizes(store) == before
     assert {v for _, v in versions.values()} == {1}
@@ -55,14 +55,14 @@ def test_the_same_batch_twice_writes_nothing(store: Store) -> None:
 def test_a_changed_record_writes_one_audit_and_one_change_row(store: Store) -> None:
     marks = [mark(i) for i in range(10)]
     with store.begin() as tx:
-        tx.upsert(Entity.MARKS, marks, source="es2")
+        tx.records.upsert(Entity.MARKS, marks, source="es2")
     audit0, changes0 = _log_sizes(store)
     changed = [*marks[:4], mark(4, "3"), *marks[5:]]
     with store.begin() as tx:
-        counts = tx.upsert(Entity.MARKS, changed, source="o7", actor="teacher-1")
-        cursor_changes = tx.read_changes(changes0)
-        history = tx.history(Entity.MARKS, "mark-4")
-        stored = tx.hashes(Entity.MARKS, ["mark-4"])
+        counts = tx.records.upsert(Entity.MARKS, changed, source="o7", actor="teacher-1")
+        cursor_changes = tx.changes.read(changes0)
+        history = tx.history.of(Entity.MARKS, "mark-4")
+        stored = tx.records.hashes(Entity.MARKS, ["mark-4"])
     assert (counts.created, counts.updated, counts.unchanged) == (0, 1, 9)
     assert counts.ids_changed == ("mark-4",)
     assert _log_sizes(store) == (audit0 + 1, changes0 + 1)
@@ -87,44 +87,46 @@ def test_a_changed_record_writes_one_audit_and_one_change_row(store: Store) -> N
 def test_metadata_alone_is_not_a_change(store: Store) -> None:
     m = mark(1)
     with store.begin() as tx:
-        tx.upsert(Entity.MARKS, [m], source="es2")
+        tx.records.upsert(Entity.MARKS, [m], source="es2")
     moved = m.model_copy(update={"ext_ids": {"o7": "abc"}, "modified_at": dt.datetime.now(dt.UTC)})
     with store.begin() as tx:
-        assert tx.upsert(Entity.MARKS, [moved], source="o7").unchanged == 1
+        assert tx.records.upsert(Entity.MARKS, [moved], source="o7").unchanged == 1
 
 
 def test_delete_leaves_a_tombstone_with_the_natural_key(store: Store) -> None:
     with store.begin() as tx:
-        tx.upsert(Entity.MARKS, [mark(i) for i in range(6)], source="es2")
-        start = tx.read_changes(0)[-1].position
+        tx.records.upsert(Entity.MARKS, [mark(i) for i in range(6)], source="es2")
+        start = tx.changes.read(0)[-1].position
     with store.begin() as tx:
         assert (
-            tx.delete(Entity.MARKS, ["mark-2", "mark-2", "missing"], source="local", actor="zam")
+            tx.records.delete(
+                Entity.MARKS, ["mark-2", "mark-2", "missing"], source="local", actor="zam"
+            )
             == 1
         )
         # deleting again finds nothing live
-        assert tx.delete(Entity.MARKS, ["mark-2"], source="local") == 0
+        assert tx.records.delete(Entity.MARKS, ["mark-2"], source="local") == 0
     with store.read() as tx:
-        [tomb] = tx.read_changes(start)
+        [tomb] = tx.changes.read(start)
         assert (tomb.op, tomb.record_id, tomb.version) == ("delete", "mark-2", 2)
         assert tomb.natural_key == {"pupil_id": "pupil-2", "lesson_id": "lesson-2"}
-        assert "mark-2" not in tx.get(Entity.MARKS, ["mark-2"])
-        assert tx.get(Entity.MARKS, ["mark-2"], include_deleted=True)["mark-2"] == mark(2)
-        assert "mark-2" not in tx.hashes(Entity.MARKS, ["mark-2"])
-        assert tx.count(Entity.MARKS) == 5
-        deleted = tx.history(Entity.MARKS, "mark-2")[-1]
+        assert "mark-2" not in tx.records.get(Entity.MARKS, ["mark-2"])
+        assert tx.records.get(Entity.MARKS, ["mark-2"], include_deleted=True)["mark-2"] == mark(2)
+        assert "mark-2" not in tx.records.hashes(Entity.MARKS, ["mark-2"])
+        assert tx.records.count(Entity.MARKS) == 5
+        deleted = tx.history.of(Entity.MARKS, "mark-2")[-1]
         assert deleted["op"] == "delete" and deleted["new"] is None
         assert deleted["old"]["value"] == "5" and deleted["actor"] == "zam"
 
 
 def test_a_deleted_record_that_comes_back_is_an_update(store: Store) -> None:
     with store.begin() as tx:
-        tx.upsert(Entity.MARKS, [mark(1)], source="es2")
-        tx.delete(Entity.MARKS, ["mark-1"], source="es2")
+        tx.records.upsert(Entity.MARKS, [mark(1)], source="es2")
+        tx.records.delete(Entity.MARKS, ["mark-1"], source="es2")
     with store.begin() as tx:
-        counts = tx.upsert(Entity.MARKS, [mark(1)], source="es2")
-        history = tx.history(Entity.MARKS, "mark-1")
-        assert tx.hashes(Entity.MARKS, ["mark-1"])["mark-1"][1] == 3
+        counts = tx.records.upsert(Entity.MARKS, [mark(1)], source="es2")
+        history = tx.history.of(Entity.MARKS, "mark-1")
+        assert tx.records.hashes(Entity.MARKS, ["mark-1"])["mark-1"][1] == 3
     assert (counts.created, counts.updated) == (0, 1)
     assert history[-1]["op"] == "update"
     assert history[-1]["new"] == {"deleted_at": None}
@@ -133,25 +135,27 @@ def test_a_deleted_record_that_comes_back_is_an_update(store: Store) -> None:
 
 def test_duplicates_in_a_batch_keep_the_last(store: Store) -> None:
     with store.begin() as tx:
-        counts = tx.upsert(Entity.MARKS, [mark(1, "2"), mark(1, "4")], source="es2")
+        counts = tx.records.upsert(Entity.MARKS, [mark(1, "2"), mark(1, "4")], source="es2")
         assert counts.created == 1
-        assert str(tx.get(Entity.MARKS, ["mark-1"])["mark-1"].value) == "4"
+        assert str(tx.records.get(Entity.MARKS, ["mark-1"])["mark-1"].value) == "4"
 
 
 def test_a_record_of_another_entity_is_refused(store: Store) -> None:
     with pytest.raises(StoreError, match="pupils record pupil-1"), store.begin() as tx:
-        tx.upsert(Entity.MARKS, [pupil(1)], source="es2")  # type: ignore[list-item]
+        tx.records.upsert(Entity.MARKS, [pupil(1)], source="es2")  # type: ignore[list-item]
 
 
 def test_chunks_larger_than_one_statement(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("store.records.CHUNK", 7)
     marks = [mark(i) for i in range(30)]
     with store.begin() as tx:
-        assert tx.upsert(Entity.MARKS, marks, source="es2").created == 30
+        assert tx.records.upsert(Entity.MARKS, marks, source="es2").created == 30
     with store.begin() as tx:
-        counts = tx.upsert(Entity.MARKS, [*marks[:20], mark(20, "2"), *marks[21:]], source="es2")
+        counts = tx.records.upsert(
+            Entity.MARKS, [*marks[:20], mark(20, "2"), *marks[21:]], source="es2"
+        )
         assert (counts.updated, counts.unchanged) == (1, 29)
-        positions = [c.position for c in tx.read_changes(0, limit=100)]
+        positions = [c.position for c in tx.changes.read(0, limit=100)]
     assert positions == list(range(positions[0], positions[0] + 31))
 
 
@@ -160,41 +164,43 @@ def test_ids_in_scope_for_a_windowed_read(store: Store) -> None:
     lessons = [lesson(i, days[i]) for i in range(5)]
     other = lesson(9, days[2], cls="class-6b")
     with store.begin() as tx:
-        tx.upsert(Entity.LESSONS, [*lessons, other], source="es2")
-        tx.upsert(Entity.MARKS, [mark(i, lesson=i % 5) for i in range(10)], source="es2")
-        tx.upsert(Entity.MARKS, [mark(50, lesson=9)], source="es2")
-        tx.delete(Entity.MARKS, ["mark-8"], source="es2")
+        tx.records.upsert(Entity.LESSONS, [*lessons, other], source="es2")
+        tx.records.upsert(Entity.MARKS, [mark(i, lesson=i % 5) for i in range(10)], source="es2")
+        tx.records.upsert(Entity.MARKS, [mark(50, lesson=9)], source="es2")
+        tx.records.delete(Entity.MARKS, ["mark-8"], source="es2")
     window = {"date_from": days[1], "date_to": days[3]}
     with store.read() as tx:
-        assert tx.ids_in_scope(Entity.LESSONS, SCHOOL, class_id="class-5a", **window) == {
+        assert tx.records.ids_in_scope(Entity.LESSONS, SCHOOL, class_id="class-5a", **window) == {
             "lesson-1", "lesson-2", "lesson-3"
         }  # fmt: skip
-        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, class_id="class-5a", **window) == {
+        assert tx.records.ids_in_scope(Entity.MARKS, SCHOOL, class_id="class-5a", **window) == {
             "mark-1", "mark-2", "mark-3", "mark-6", "mark-7"
         }  # fmt: skip
-        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, **window) >= {"mark-50"}
-        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, pupil_id=["pupil-1", "pupil-2"]) == {
+        assert tx.records.ids_in_scope(Entity.MARKS, SCHOOL, **window) >= {"mark-50"}
+        assert tx.records.ids_in_scope(Entity.MARKS, SCHOOL, pupil_id=["pupil-1", "pupil-2"]) == {
             "mark-1", "mark-2", "mark-9", "mark-50"  # mark-8 (pupil-1) is deleted
         }  # fmt: skip
-        assert tx.ids_in_scope(Entity.MARKS, "another-school") == set()
+        assert tx.records.ids_in_scope(Entity.MARKS, "another-school") == set()
         with pytest.raises(StoreError, match="no filter"):
-            tx.ids_in_scope(Entity.MARKS, SCHOOL, colour="red")
+            tx.records.ids_in_scope(Entity.MARKS, SCHOOL, colour="red")
 
 
 def test_ids_in_scope_linked_to_a_system_and_excluding_seen_ids(store: Store) -> None:
     with store.begin() as tx:
-        tx.upsert(Entity.MARKS, [mark(i) for i in range(6)], source="es2")
-        tx.link_agreed("es2", Entity.MARKS, [(f"e{i}", f"mark-{i}", None) for i in range(4)])
-        tx.link_agreed("o7", Entity.MARKS, [("x5", "mark-5", None)])
+        tx.records.upsert(Entity.MARKS, [mark(i) for i in range(6)], source="es2")
+        tx.identity.link_agreed(
+            "es2", Entity.MARKS, [(f"e{i}", f"mark-{i}", None) for i in range(4)]
+        )
+        tx.identity.link_agreed("o7", Entity.MARKS, [("x5", "mark-5", None)])
     with store.read() as tx:
-        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, linked_to="es2") == {
+        assert tx.records.ids_in_scope(Entity.MARKS, SCHOOL, linked_to="es2") == {
             "mark-0", "mark-1", "mark-2", "mark-3"
         }  # fmt: skip
         seen = {f"mark-{i}" for i in (0, 2, 5)} | {f"unknown-{i}" for i in range(3000)}
-        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, linked_to="es2", excluding=seen) == {
+        assert tx.records.ids_in_scope(Entity.MARKS, SCHOOL, linked_to="es2", excluding=seen) == {
             "mark-1", "mark-3"
         }  # fmt: skip
-        assert tx.ids_in_scope(Entity.MARKS, SCHOOL, excluding=seen) == {
+        assert tx.records.ids_in_scope(Entity.MARKS, SCHOOL, excluding=seen) == {
             "mark-1", "mark-3", "mark-4"
         }  # fmt: skip
 
@@ -202,17 +208,17 @@ def test_ids_in_scope_linked_to_a_system_and_excluding_seen_ids(store: Store) ->
 def test_iter_records_streams_live_records_of_a_school(store: Store) -> None:
     pupils = [pupil(i) for i in range(5)]
     with store.begin() as tx:
-        tx.upsert(Entity.PUPILS, pupils, source="asiou")
-        tx.delete(Entity.PUPILS, ["pupil-0"], source="asiou")
+        tx.records.upsert(Entity.PUPILS, pupils, source="asiou")
+        tx.records.delete(Entity.PUPILS, ["pupil-0"], source="asiou")
     with store.read() as tx:
-        got = list(tx.iter_records(Entity.PUPILS, SCHOOL, batch=2))
+        got = list(tx.records.iter(Entity.PUPILS, SCHOOL, batch=2))
     assert got == pupils[1:]
 
 
 def test_a_failed_unit_of_work_leaves_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError), store.begin() as tx:
-        tx.upsert(Entity.MARKS, [mark(1)], source="es2")
+        tx.records.upsert(Entity.MARKS, [mark(1)], source="es2")
         raise RuntimeError("crash after the write")
     assert _log_sizes(store) == (0, 0)
     with store.read() as tx:
-        assert tx.get(Entity.MARKS, ["mark-1"]) == {}
+        assert tx.records.get(Entity.MARKS, ["mark-1"]) == {}

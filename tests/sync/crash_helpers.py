@@ -266,7 +266,7 @@ def assert_no_duplicates(
         rows = tx.conn.execute(
             select(c.entity, c.external_id, c.gateway_id).where(c.system == system)
         ).all()
-        counts = {e: tx.count(e, school_id=sid) for e in PULL_ORDER}
+        counts = {e: tx.records.count(e, school_id=sid) for e in PULL_ORDER}
     by_entity: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for entity, ext, gid in rows:
         by_entity[entity].append((ext, gid))
@@ -283,9 +283,9 @@ def assert_no_duplicates(
 def assert_one_create_per_record(world: World) -> None:
     """The change log holds exactly one ``create`` per record: a replay added no positions."""
     with world.store.read() as tx:
-        changes = tx.read_changes(0, limit=10_000_000)
+        changes = tx.changes.read(0, limit=10_000_000)
         sid = world.school.school.id
-        live = {(e.value, r.id) for e in PULL_ORDER for r in tx.iter_records(e, sid)}
+        live = {(e.value, r.id) for e in PULL_ORDER for r in tx.records.iter(e, sid)}
     creates = Counter((ch.entity, ch.record_id) for ch in changes if ch.op == "create")
     again = [k for k, n in creates.items() if n > 1]
     assert not again, f"{len(again)} records created twice in the change log"
@@ -388,9 +388,9 @@ def _written(journal: Journal, record: Record) -> bool:
 
 def outbox_statuses(world: World) -> Counter[str]:
     with world.store.read() as tx:
-        return Counter(o.status for o in tx.outbox_list(status=None, limit=1_000_000))
+        return Counter(o.status for o in tx.outbox.find(status=None, limit=1_000_000))
 
 
 def ext_of(world: World, system: str, entity: Entity, gids: Sequence[str]) -> dict[str, str]:
     with world.store.read() as tx:
-        return tx.ext_of(system, entity, gids)
+        return tx.identity.ext_of(system, entity, gids)

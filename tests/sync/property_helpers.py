@@ -160,7 +160,7 @@ def footprint(world: World) -> tuple[int, int, int]:
 
 def marks_of(world: World, ids: list[str]) -> dict[str, Mark]:
     with world.store.read() as tx:
-        found = tx.get(Entity.MARKS, ids)
+        found = tx.records.get(Entity.MARKS, ids)
     return {k: v for k, v in found.items() if isinstance(v, Mark)}
 
 

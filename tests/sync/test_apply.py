@@ -40,9 +40,9 @@ def test_created_records_are_written_linked_agreed_and_queued_to_the_other_syste
     )
     assert counts.as_dict() == {"marks": {"created": 1}}
     with store.read() as tx:
-        assert m.id in tx.get(Entity.MARKS, [m.id])
-        assert tx.lookup_ext("es2", Entity.MARKS, ["9001"]) == {"9001": m.id}
-        assert tx.agreements("es2", Entity.MARKS, [m.id]) == {m.id: m.content_hash}
+        assert m.id in tx.records.get(Entity.MARKS, [m.id])
+        assert tx.identity.lookup("es2", Entity.MARKS, ["9001"]) == {"9001": m.id}
+        assert tx.identity.agreements("es2", Entity.MARKS, [m.id]) == {m.id: m.content_hash}
         queued = tx.queries.outbox(OutboxFilter(school_id="sch1"), Paging(100)).items
     # never back to the system it came from
     assert sorted(i.system for i in queued) == ["asiou", "o7"]
@@ -66,7 +66,7 @@ def test_unchanged_and_held_decisions_write_nothing_and_queue_nothing(store: Sto
     assert counts.as_dict() == {"marks": {"conflicts": 1, "unchanged": 1}}
     with store.read() as tx:
         assert tx.queries.outbox_totals("sch1") == before
-        stored = tx.get(Entity.MARKS, [m.id])[m.id]
+        stored = tx.records.get(Entity.MARKS, [m.id])[m.id]
         [conflict] = tx.queries.conflicts(ConflictFilter(statuses=("open",))).items
     assert isinstance(stored, Mark) and str(stored.value) == str(m.value)
     assert (conflict.kind, conflict.incoming and conflict.incoming["value"]) == (
@@ -102,7 +102,7 @@ def test_a_deletion_is_queued_as_a_delete_and_the_agreement_moves_only_when_it_c
     counts = _apply(store, [Decision(Op.DELETE, m.id, current=m)])
     assert counts.as_dict() == {"marks": {"deleted": 1}}
     with store.read() as tx:
-        assert tx.get(Entity.MARKS, [m.id]) == {}
+        assert tx.records.get(Entity.MARKS, [m.id]) == {}
         deletes = tx.queries.outbox(OutboxFilter(school_id="sch1"), Paging(100)).items
     assert sorted((i.system, i.op) for i in deletes if i.op == "delete") == [
         ("asiou", "delete"),

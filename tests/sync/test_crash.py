@@ -70,7 +70,7 @@ def asiou_pulled(tiny_school: SchoolData, tmp_path_factory: pytest.TempPathFacto
 
 def _store_total(world: CrashWorld) -> int:
     with world.store.read() as tx:
-        return sum(tx.count(e, school_id=world.school.school.id) for e in PULL_ORDER)
+        return sum(tx.records.count(e, school_id=world.school.school.id) for e in PULL_ORDER)
 
 
 @pytest.mark.parametrize(("name", "at"), PULL_POINTS)
@@ -93,7 +93,7 @@ def test_a_killed_full_pull_run_again_ends_equal_to_the_source(
         assert_no_duplicates(world, "es2")
         assert_one_create_per_record(world)
         with world.store.read() as tx:
-            killed, rerun = sorted(tx.runs_list(limit=10), key=lambda r: r.id)[-2:]
+            killed, rerun = sorted(tx.runs.find(limit=10), key=lambda r: r.id)[-2:]
         # the killed run does not stay "running": the next run of the job closes it
         assert killed.status == "failed" and "interrupted" in (killed.error or "")
         assert rerun.status == "success"

@@ -47,7 +47,7 @@ def _active(world: World) -> int:
 
 def _holds(world: World, status: str | None = None) -> list[Any]:
     with world.store.read() as tx:
-        return tx.holds_list(status=status)
+        return tx.holds.find(status=status)
 
 
 def _make_leave(world: World, share: float) -> int:
@@ -70,7 +70,7 @@ def _held(world: World, code: str) -> Any:
     assert hold.id == report.hold_id and hold.run_id == report.run_id and hold.reason == code
     assert report.run_id is not None
     with world.store.read() as tx:
-        run = tx.run_get(report.run_id)
+        run = tx.runs.get(report.run_id)
     assert run is not None and run.status == "held"
     return hold
 

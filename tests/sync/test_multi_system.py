@@ -55,7 +55,7 @@ def world3(tiny_school: SchoolData, tmp_path: Any, secrets: None) -> Iterator[Wo
 def _linked(world: World, system: str, entity: Entity) -> dict[str, str]:
     """gid → ext id in ``system`` (every record the system is linked to)."""
     with world.store.read() as tx:
-        return tx.ext_of(system, entity, list(tx.linked_gids(system, entity)))
+        return tx.identity.ext_of(system, entity, list(tx.identity.linked_gids(system, entity)))
 
 
 def test_three_systems_one_record_each(world3: World) -> None:
@@ -71,9 +71,9 @@ def test_three_systems_one_record_each(world3: World) -> None:
 
     with world3.store.read() as tx:
         for entity in PULL_ORDER:
-            assert tx.count(entity, school_id=school.school.id) == len(school.records(entity)), (
-                entity
-            )
+            assert tx.records.count(entity, school_id=school.school.id) == len(
+                school.records(entity)
+            ), entity
 
     # the ids of every system point at the same gateway record
     for entity in PULL_ORDER:
@@ -117,7 +117,7 @@ def world2(tiny_school: SchoolData, tmp_path: Any, secrets: None) -> Iterator[Wo
 
 def _outbox(world: World, system: str, status: str | None = None) -> list[Any]:
     with world.store.read() as tx:
-        return [o for o in tx.outbox_list(status=status, limit=1_000_000) if o.system == system]
+        return [o for o in tx.outbox.find(status=status, limit=1_000_000) if o.system == system]
 
 
 def _es2_live_marks(sim: Any) -> int:

@@ -218,7 +218,7 @@ def both_changed_rows(w: World) -> list[Any]:
     with w.store.read() as tx:
         return [
             c
-            for c in tx.conflicts_list(status=None, entity="marks", limit=100_000)
+            for c in tx.conflicts.find(status=None, entity="marks", limit=100_000)
             if c.kind == "both_changed"
         ]
 
@@ -378,7 +378,7 @@ def test_each_conflict_is_recorded_once_and_its_policy_decides(
         touched = [engine.marks[offset + k] for k in range(2)]
         marks = marks_of(w, touched)
         with w.store.read() as tx:
-            ext = tx.ext_of("es2", Entity.MARKS, touched)
+            ext = tx.identity.ext_of("es2", Entity.MARKS, touched)
         journal = w.journal()
         for kind, k, value in steps:
             w.sim.clock.advance(seconds=61)  # type: ignore[attr-defined]

@@ -78,7 +78,7 @@ def test_a_package_cut_short_fails_the_run_and_leaves_the_store_as_it_was(
         assert report.counts.as_dict() == {}  # nothing of the package happened
         assert store_snapshot(aworld, "asiou", "bundle", PACKAGE_ENTITIES) == before
     with aworld.store.read() as tx:
-        runs = tx.runs_list()
+        runs = tx.runs.find()
     assert sorted(r.status for r in runs) == ["failed", "failed", "success"]
 
     # the control: the same change in a whole package does reach the store

@@ -22,7 +22,7 @@ def test_full_pull_equals_the_school_and_a_second_pull_changes_nothing(world: Wo
     total = sum(len(world.school.records(e)) for e in PULL_ORDER)
     assert first.counts.total("created") == total
     with world.store.read() as tx:
-        changes = tx.read_changes(0, limit=10 * total)
+        changes = tx.changes.read(0, limit=10 * total)
     assert len(changes) == total  # one change-log position per record, nothing more
 
     again = pull(world)
@@ -35,7 +35,7 @@ def test_full_pull_equals_the_school_and_a_second_pull_changes_nothing(world: Wo
         == 0
     )
     with world.store.read() as tx:
-        assert len(tx.read_changes(0, limit=10 * total)) == total
+        assert len(tx.changes.read(0, limit=10 * total)) == total
 
 
 def test_dry_run_writes_nothing(world: World) -> None:
@@ -44,7 +44,7 @@ def test_dry_run_writes_nothing(world: World) -> None:
     assert report.counts.total("created") > 0
     assert world.records(Entity.MARKS) == {}
     with world.store.read() as tx:
-        assert tx.runs_list() == []
+        assert tx.runs.find() == []
 
 
 @pytest.mark.postgres

@@ -91,13 +91,13 @@ def _close_half_year_on_the_simulator(world: World) -> None:
 
 def _outbox(world: World) -> dict[str, str]:
     with world.store.read() as tx:
-        return {o.record_id: o.status for o in tx.outbox_list(status=None)}
+        return {o.record_id: o.status for o in tx.outbox.find(status=None)}
 
 
 def _check_outcomes(world: World, ok: Mark, bad: Mark, new: Mark) -> None:
     assert _outbox(world) == {ok.id: "accepted", bad.id: "rejected", new.id: "accepted"}
     with world.store.read() as tx:
-        rejected = tx.conflicts_list(status="rejected")
+        rejected = tx.conflicts.find(status="rejected")
     assert [(f.kind, f.record_id) for f in rejected] == [("push_rejected", bad.id)]
     assert "Период закрыт" in (rejected[0].detail or "")
     held = world.sim.held_marks()  # type: ignore[attr-defined]
@@ -159,7 +159,7 @@ def test_a_restart_between_send_and_poll_records_every_outcome_once(
     assert second.counts.as_dict() == {}
     _check_outcomes(aworld, ok, bad, new)
     with aworld.store.read() as tx:
-        runs = [r for r in tx.runs_list() if r.direction == "push"]
+        runs = [r for r in tx.runs.find() if r.direction == "push"]
     assert len(runs) == 3
 
 
@@ -177,7 +177,7 @@ def test_a_new_mark_edited_before_any_pull_stays_one_record_in_asiou(aworld: Wor
     push(aworld, "asiou")
     push(aworld, "asiou")
     with aworld.store.read() as tx:
-        assert sorted(o.status for o in tx.outbox_list(status=None)) == ["accepted", "accepted"]
+        assert sorted(o.status for o in tx.outbox.find(status=None)) == ["accepted", "accepted"]
 
     pupils = aworld.ext_map("asiou", Entity.PUPILS)
     lessons = aworld.ext_map("asiou", Entity.LESSONS)

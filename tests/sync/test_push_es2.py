@@ -56,8 +56,8 @@ def test_local_edit_is_pushed_once_and_the_next_pull_is_a_fixed_point(world: Wor
     assert len(held) == before + 1
     assert held[int(ext[changed.id])]["value"] == "4"
     with world.store.read() as tx:
-        assert {o.status for o in tx.outbox_list(status=None)} == {"accepted"}
-        new_ext = tx.ext_of("es2", Entity.MARKS, ["local-new-1"])
+        assert {o.status for o in tx.outbox.find(status=None)} == {"accepted"}
+        new_ext = tx.identity.ext_of("es2", Entity.MARKS, ["local-new-1"])
     assert held[int(new_ext["local-new-1"])]["value"] == "5"
 
     again = pull(world)
@@ -81,7 +81,7 @@ def test_a_push_rejected_by_the_system_reaches_the_operator(world: World) -> Non
     report = push(world)
     assert report.status == "partial" and report.counts.total("rejected") == 1
     with world.store.read() as tx:
-        [item] = tx.outbox_list(status="rejected")
+        [item] = tx.outbox.find(status="rejected")
         assert "closed period" in (item.error or "")
-        [finding] = tx.conflicts_list(status="rejected")
+        [finding] = tx.conflicts.find(status="rejected")
         assert finding.kind == "push_rejected" and finding.record_id == mark.id

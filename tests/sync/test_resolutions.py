@@ -15,10 +15,10 @@ from tests.store.conftest import mark, pupil
 def _held(store: Store, value: str) -> tuple[Mark, int]:
     m = mark(1)
     with store.begin() as tx:
-        tx.upsert(Entity.MARKS, [m], source="es2")
-        tx.link_agreed("es2", Entity.MARKS, [("9001", m.id, m.content_hash)])
+        tx.records.upsert(Entity.MARKS, [m], source="es2")
+        tx.identity.link_agreed("es2", Entity.MARKS, [("9001", m.id, m.content_hash)])
         incoming = {**m.content(), "value": value}
-        tx.findings_add(
+        tx.conflicts.add_findings(
             [
                 NewFinding(
                     "sch1", "es2", "marks", m.id, "both_changed", "open",
@@ -39,10 +39,10 @@ def test_take_remote_writes_the_systems_version_and_agrees_on_it(store: Store) -
         "завуч",
     )
     with store.read() as tx:
-        now = tx.get(Entity.MARKS, [m.id])[m.id]
+        now = tx.records.get(Entity.MARKS, [m.id])[m.id]
         assert isinstance(now, Mark) and str(now.value) == "2"
-        assert tx.agreements("es2", Entity.MARKS, [m.id]) == {m.id: now.content_hash}
-        assert tx.history(Entity.MARKS, m.id)[-1]["actor"] == "завуч"
+        assert tx.identity.agreements("es2", Entity.MARKS, [m.id]) == {m.id: now.content_hash}
+        assert tx.history.of(Entity.MARKS, m.id)[-1]["actor"] == "завуч"
     with pytest.raises(StoreError, match="not open"):
         resolve_conflict(store, cid, "remote", by="завуч")
 
@@ -51,7 +51,7 @@ def test_take_local_keeps_the_store_and_queues_it_to_that_system_once(store: Sto
     m, cid = _held(store, "2")
     resolve_conflict(store, cid, "local", by="завуч")
     with store.read() as tx:
-        assert str(tx.get(Entity.MARKS, [m.id])[m.id].value) == str(m.value)  # type: ignore[attr-defined]
+        assert str(tx.records.get(Entity.MARKS, [m.id])[m.id].value) == str(m.value)  # type: ignore[attr-defined]
         queued = tx.queries.outbox(OutboxFilter(school_id="sch1"), Paging(10)).items
     assert [(i.system, i.record_id, i.payload.get("conflict")) for i in queued] == [
         ("es2", m.id, cid)
@@ -60,8 +60,8 @@ def test_take_local_keeps_the_store_and_queues_it_to_that_system_once(store: Sto
 
 def test_holds_are_approved_or_discarded_once(store: Store) -> None:
     with store.begin() as tx:
-        a = tx.hold_add("sch1", "asiou", "mass_deactivation", {"detail": "x"})
-        b = tx.hold_add("sch1", "asiou", "empty_roster", {"detail": "y"})
+        a = tx.holds.add("sch1", "asiou", "mass_deactivation", {"detail": "x"})
+        b = tx.holds.add("sch1", "asiou", "empty_roster", {"detail": "y"})
     assert approve_hold(store, a, by="админ").school_id == "sch1"
     discard_hold(store, b, by="админ")
     with store.read() as tx:
@@ -76,13 +76,13 @@ def test_holds_are_approved_or_discarded_once(store: Store) -> None:
 def test_an_identity_is_linked_only_to_a_person_who_exists(store: Store) -> None:
     p = pupil(1)
     with store.begin() as tx:
-        tx.upsert(Entity.PUPILS, [p], source="asiou")
-        first = tx.review_add("sch1", "es2", Entity.PUPILS, "55001", [p.id], "same name")
-        second = tx.review_add("sch1", "es2", Entity.PUPILS, "55002", [p.id], "same name")
+        tx.records.upsert(Entity.PUPILS, [p], source="asiou")
+        first = tx.reviews.add("sch1", "es2", Entity.PUPILS, "55001", [p.id], "same name")
+        second = tx.reviews.add("sch1", "es2", Entity.PUPILS, "55002", [p.id], "same name")
     with pytest.raises(GatewayError, match="no pupils record"):
         decide_identity(store, first, link_to="nobody", by="админ")
     decide_identity(store, first, link_to=p.id, by="админ")
     decide_identity(store, second, link_to=None, by="админ")
     with store.read() as tx:
-        assert tx.lookup_ext("es2", Entity.PUPILS, ["55001", "55002"]) == {"55001": p.id}
+        assert tx.identity.lookup("es2", Entity.PUPILS, ["55001", "55002"]) == {"55001": p.id}
         assert [r.status for r in tx.queries.reviews().items] == ["linked", "rejected"]

@@ -12,6 +12,24 @@ from sync.resolver import WHOLE, IdentityResolver, Resolved
 from tests.store.conftest import AT, SCHOOL
 
 
+class _CountingIdentity:
+    def __init__(self, inner: Any, counts: Counting) -> None:
+        self._inner = inner
+        self._counts = counts
+
+    def lookup(self, system: str, entity: Entity, ext_ids: Any) -> dict[str, str]:
+        wanted = list(ext_ids)
+        self._counts.lookups.append((entity, len(wanted)))
+        return dict(self._inner.lookup(system, entity, wanted))
+
+    def links_of(self, system: str, entity: Entity) -> dict[str, str]:
+        self._counts.whole.append(entity)
+        return dict(self._inner.links_of(system, entity))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 class Counting:
     """The transaction, with a count of the identity-map reads made through it."""
 
@@ -19,15 +37,7 @@ class Counting:
         self._tx = tx
         self.lookups: list[tuple[Entity, int]] = []
         self.whole: list[Entity] = []
-
-    def lookup_ext(self, system: str, entity: Entity, ext_ids: Any) -> dict[str, str]:
-        wanted = list(ext_ids)
-        self.lookups.append((entity, len(wanted)))
-        return self._tx.lookup_ext(system, entity, wanted)
-
-    def links_of(self, system: str, entity: Entity) -> dict[str, str]:
-        self.whole.append(entity)
-        return self._tx.links_of(system, entity)
+        self.identity = _CountingIdentity(tx.identity, self)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)
@@ -66,8 +76,8 @@ def _marks_page(resolver: IdentityResolver, tx: Counting, count: int) -> Resolve
 
 def _linked(store: Store, lessons: int) -> None:
     with store.begin() as tx:
-        tx.link_agreed("es2", Entity.PUPILS, [("P1", "pupil-1", None)])
-        tx.link_agreed(
+        tx.identity.link_agreed("es2", Entity.PUPILS, [("P1", "pupil-1", None)])
+        tx.identity.link_agreed(
             "es2", Entity.LESSONS, [(f"L{n}", f"lesson-{n}", None) for n in range(lessons)]
         )
 

@@ -50,7 +50,7 @@ def _stored(world: World, mark: Mark) -> Mark:
 
 def _findings(world: World, status: str, kind: str) -> list[Any]:
     with world.store.read() as tx:
-        return [c for c in tx.conflicts_list(status=status) if c.kind == kind]
+        return [c for c in tx.conflicts.find(status=status) if c.kind == kind]
 
 
 def _close_first_quarter(world: World) -> Period:
@@ -111,14 +111,14 @@ def test_take_local_keeps_the_store_and_queues_a_push(aworld: World) -> None:
     assert pull(aworld, "asiou").counts.total("conflicts") == 1
     [conflict] = _findings(aworld, "open", "closed_period")
     with aworld.store.read() as tx:
-        queued_before = len(tx.outbox_list(status="pending", limit=1_000_000))
+        queued_before = len(tx.outbox.find(status="pending", limit=1_000_000))
 
     resolve_conflict(aworld.store, conflict.id, "local", by="завуч")
     stored = _stored(aworld, mark)
     assert str(stored.value) == str(mark.value)
     with aworld.store.read() as tx:
-        pending = tx.outbox_list(status="pending", limit=1_000_000)
-        [after] = [c for c in tx.conflicts_list(status=None) if c.id == conflict.id]
+        pending = tx.outbox.find(status="pending", limit=1_000_000)
+        [after] = [c for c in tx.conflicts.find(status=None) if c.id == conflict.id]
     assert after.status != "open" and after.resolution == "take-local"
     assert len(pending) == queued_before + 1
     new = [o for o in pending if o.record_id == stored.id]

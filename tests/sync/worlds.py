@@ -96,13 +96,13 @@ class World:
 
     def records(self, entity: Entity) -> dict[str, Record]:
         with self.store.read() as tx:
-            return {r.id: r for r in tx.iter_records(entity, self.school.school.id)}
+            return {r.id: r for r in tx.records.iter(entity, self.school.school.id)}
 
     def ext_map(self, system: str, entity: Entity) -> dict[str, str]:
         """gid → external id in ``system``."""
         with self.store.read() as tx:
-            ids = [r.id for r in tx.iter_records(entity, self.school.school.id)]
-            return tx.ext_of(system, entity, ids)
+            ids = [r.id for r in tx.records.iter(entity, self.school.school.id)]
+            return tx.identity.ext_of(system, entity, ids)
 
 
 @contextlib.contextmanager
@@ -210,18 +210,18 @@ def store_snapshot(world: World, system: str, key: str, entities: Any) -> dict[s
     sid = world.school.school.id
     with world.store.read() as tx:
         return {
-            "checkpoint": tx.checkpoint_get(sid, system, key),
-            "counts": {e: tx.count(e, school_id=sid) for e in entities},
+            "checkpoint": tx.checkpoints.get(sid, system, key),
+            "counts": {e: tx.records.count(e, school_id=sid) for e in entities},
             "hashes": {
-                e: sorted(r.content_hash for r in tx.iter_records(e, sid)) for e in entities
+                e: sorted(r.content_hash for r in tx.records.iter(e, sid)) for e in entities
             },
-            "changes": len(tx.read_changes(0, limit=10**6)),
+            "changes": len(tx.changes.read(0, limit=10**6)),
         }
 
 
 def findings(world: World, **filters: Any) -> list[Any]:
     with world.store.read() as tx:
-        return list(tx.conflicts_list(**filters))
+        return list(tx.conflicts.find(**filters))
 
 
 #: О7 options for the tiny school: its lessons end in October, so two monthly windows (both

@@ -1,4 +1,4 @@
-"""Declarative models of the canonical entity tables: one table per :class:`~mapping.model.Entity`.
+"""Declarative models of the canonical entity tables: one table per :class:`~core.entities.Entity`.
 
 Each table holds the record's content fields as typed columns (dates as DATE, a mark value as its
 canonical string, tuples as JSON) beside the bookkeeping columns every record has: ``school_id``,
@@ -9,39 +9,13 @@ tombstones keep the natural key) and ``version`` (+1 per change).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, Index, Integer, MetaData, String, Table, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core.entities import Entity
-from store.types import Json, UTCDateTime
-
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-ID = String(64)
-NAME = String(200)
-
-#: BIGINT that is an INTEGER (rowid alias) on SQLite, so autoincrement keys are cheap there
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        str: String(200),
-        dt.date: Date(),
-        dt.datetime: UTCDateTime(),
-        dict[str, Any]: Json,
-        dict[str, str]: Json,
-        list[Any]: Json,
-    }
+from store.tables.base import ID, NAME, Base
 
 
 class RecordRow(Base):
@@ -197,13 +171,3 @@ ROWS: dict[Entity, type[RecordRow]] = {
     )
 }
 """The row class of each entity."""
-
-
-def table(cls: type[Base]) -> Table:
-    """The Core table of a mapped class (typed, for statements on the hot path)."""
-    found = cls.__table__
-    assert isinstance(found, Table)
-    return found
-
-
-__all__ = ["ROWS", "Base", "BigId", "RecordRow", "table"]

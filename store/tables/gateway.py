@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store.tables import ID, Base, BigId
+from store.tables.base import ID, Base, BigId
 
 SHORT = String(32)
 
