@@ -3,7 +3,9 @@
     GatewayError
     ├── ConfigError                 bad configuration file, key or missing secret
     ├── RecordError                 one record failed mapping/validation (names entity, record, field)
+    │   └── MissingReference        it refers to a record the gateway does not have (yet): it waits
     ├── StoreError                  the journal store refused an operation
+    │   └── DataRejected            the database refused this data (a constraint, a value too long)
     └── ConnectorError              anything a connector reports (carries ``system``)
         ├── TransientError          worth retrying: 5xx, resets, busy, HTML where JSON was due
         │   ├── RateLimited         429 with its ``retry_after``
@@ -59,8 +61,30 @@ class RecordError(GatewayError):
         super().__init__(f"{where}: {reason}")
 
 
+class MissingReference(RecordError):
+    """The record refers to a ``target`` record (``ref``, an external reference) that the gateway
+    does not have: not arrived yet, or refused. The record waits for it instead of being lost."""
+
+    def __init__(
+        self, *, entity: str, record_id: str | None, field: str, target: str, ref: str
+    ) -> None:
+        self.target = target
+        self.ref = ref
+        super().__init__(
+            f"refers to {target} {ref} which the gateway does not have yet",
+            entity=entity,
+            record_id=record_id,
+            field=field,
+        )
+
+
 class StoreError(GatewayError):
     """The store could not perform an operation."""
+
+
+class DataRejected(StoreError):
+    """The database refused the data of one operation (a constraint, a value out of range): the
+    records involved are poison, the store itself is fine."""
 
 
 class ConnectorError(GatewayError):

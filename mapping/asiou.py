@@ -19,8 +19,9 @@ from typing import Any
 from core.entities import Entity, ext_ref, split_ext_ref
 from core.errors import RecordError
 from mapping.model import MODELS, Record, Tombstone
+from mapping.notes import FieldNote
 from mapping.profile import Profile, load_profile
-from mapping.validation import build
+from mapping.validation import build, dropped, optional
 
 SYSTEM = "asiou"
 ELEMENT_KEY = "_element"
@@ -140,13 +141,19 @@ def to_canonical(
     spec = _fields(profile, entity)
     deleted = str(profile.settings.get("deleted_attribute", "Удалена"))
     fields: dict[str, Any] = {}
+    notes: list[FieldNote] = []
+    model = MODELS[entity]
     for name, how in spec.items():
+        raw = wire.get(how["attr"])
         try:
-            value = _read(how["type"], wire.get(how["attr"]), profile)
+            value = _read(how["type"], raw, profile)
         except ValueError as exc:
-            raise RecordError(
-                str(exc), entity=entity, record_id=str(rid), field=name, system=SYSTEM
-            ) from None
+            if not optional(model, name):
+                raise RecordError(
+                    str(exc), entity=entity, record_id=str(rid), field=name, system=SYSTEM
+                ) from None
+            notes.append(dropped(name, str(exc), raw))
+            continue
         if value is not None:
             fields[name] = value
     if wire.get(deleted) == "1":
@@ -154,7 +161,7 @@ def to_canonical(
             entity=entity, id=own, school_id=school_id, modified_at=fields.get("modified_at")
         )
     fields.update(id=own, school_id=school_id, ext_ids={SYSTEM: str(rid)})
-    record: Record = build(MODELS[entity], fields, system=SYSTEM, record_id=rid)
+    record: Record = build(model, fields, system=SYSTEM, record_id=rid, notes=notes)
     return record
 
 

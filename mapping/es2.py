@@ -31,8 +31,9 @@ from mapping.model import (
     Teacher,
     Tombstone,
 )
+from mapping.notes import FieldNote
 from mapping.profile import Profile
-from mapping.validation import build
+from mapping.validation import build, dropped
 from mapping.values import AttendanceCode, InvalidValue, MarkValue
 
 SYSTEM = "es2"
@@ -47,6 +48,8 @@ class _Item:
         self.entity = entity
         self.wire = wire
         self.profile = profile
+        #: optional fields that could not be read: stored empty, noted
+        self.notes: list[FieldNote] = []
         raw_id = wire.get("id")
         if raw_id is None or isinstance(raw_id, (dict, list, bool)):
             raise RecordError("item has no id", entity=entity, system=SYSTEM, field="id")
@@ -81,13 +84,15 @@ class _Item:
         return canonical
 
     def time(self, field: str) -> dt.datetime | None:
+        """An optional time; one that cannot be read is dropped with a note."""
         value = self.wire.get(field)
         if value is None:
             return None
         try:
             return to_utc(str(value), self.profile)
         except ValueError:
-            raise self.error("is not an ISO 8601 time", field) from None
+            self.notes.append(dropped(field, "is not an ISO 8601 time", value))
+            return None
 
     def build(self, model: type[Record], fields: dict[str, Any], school_id: str) -> Record:
         fields = {
@@ -96,7 +101,7 @@ class _Item:
             "ext_ids": {SYSTEM: self.id},
             **fields,
         }
-        return build(model, fields, system=SYSTEM, record_id=self.id)
+        return build(model, fields, system=SYSTEM, record_id=self.id, notes=self.notes)
 
 
 def to_utc(value: str, profile: Profile) -> dt.datetime:

@@ -19,10 +19,18 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from core.entities import Entity
 from core.errors import RecordError
 from mapping.hashing import Hasher, compile_hasher
-from mapping.values import AttendanceCode, MarkKind, MarkValue
+from mapping.notes import FieldNote
+from mapping.values import AttendanceCode, MarkValue
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-OptText = Annotated[str | None, Field(default=None, max_length=10_000)]
+#: a lesson's topic (тема урока) is a line of the class journal; homework may be longer
+TOPIC_MAX = 500
+HOMEWORK_MAX = 5000
+Topic = Annotated[str | None, Field(default=None, max_length=TOPIC_MAX)]
+Homework = Annotated[str | None, Field(default=None, max_length=HOMEWORK_MAX)]
+
+#: fields holding personal data (ПДн): their values never leave the records table
+PERSONAL_FIELDS = frozenset({"last_name", "first_name", "middle_name", "birth_date", "snils"})
 Parallel = Annotated[int, Field(ge=1, le=11)]
 
 #: Fields that describe a record rather than its content; they do not enter the hash.
@@ -38,11 +46,21 @@ class Record(BaseModel):
     entity: ClassVar[Entity]
     #: reference field → the entity it points to
     refs: ClassVar[Mapping[str, Entity]] = {}
+    #: references whose unknown target is dropped with a note instead of making the record wait
+    #: (a lesson is a lesson whoever taught it; see :mod:`sync.resolver`)
+    soft_refs: ClassVar[frozenset[str]] = frozenset()
 
     id: str = Field(min_length=1)
     school_id: str = Field(min_length=1)
     ext_ids: dict[str, str] = Field(default_factory=dict)
     modified_at: AwareDatetime | None = None
+
+    @property
+    def field_notes(self) -> tuple[FieldNote, ...]:
+        """Optional fields whose received values were invalid and were stored empty (see
+        :func:`mapping.validation.build`); carried by copies of the record."""
+        notes: tuple[FieldNote, ...] = self.__dict__.get("_field_notes", ())
+        return notes
 
     def content(self) -> dict[str, Any]:
         """The content fields in JSON form: what a change is measured on."""
@@ -139,6 +157,7 @@ class Teacher(Record):
 class SchoolClass(Record):
     entity = Entity.CLASSES
     refs = {"class_teacher_id": Entity.TEACHERS}
+    soft_refs = frozenset({"class_teacher_id"})
     name: Name
     parallel: Parallel
     year: Annotated[str, Field(pattern=r"^\d{4}/\d{4}$")]
@@ -223,6 +242,8 @@ class Subgroup(Record):
         "subject_id": Entity.SUBJECTS,
         "teacher_id": Entity.TEACHERS,
     }
+    #: members are listed again with every read of the subgroup: an unknown one is left out
+    soft_refs = frozenset({"teacher_id", "member_ids"})
     class_id: str
     subject_id: str
     teacher_id: str | None = None
@@ -244,6 +265,7 @@ class Lesson(Record):
         "teacher_id": Entity.TEACHERS,
         "substitute_teacher_id": Entity.TEACHERS,
     }
+    soft_refs = frozenset({"teacher_id", "substitute_teacher_id"})
     class_id: str
     subgroup_id: str | None = None
     subject_id: str
@@ -251,8 +273,8 @@ class Lesson(Record):
     substitute_teacher_id: str | None = None
     date: dt.date
     number: Annotated[int, Field(ge=0, le=12)]
-    topic: str | None = None
-    homework: str | None = None
+    topic: Topic = None
+    homework: Homework = None
 
 
 class _Graded(Record):
@@ -280,13 +302,6 @@ class Mark(_Graded):
     work_type: str | None = None
     weight: Annotated[int, Field(ge=1, le=10)] = 1
     created_at: AwareDatetime | None = None
-
-    @field_validator("value")
-    @classmethod
-    def _not_final_only(cls, v: MarkValue) -> MarkValue:
-        if v.kind is MarkKind.NOT_ATTESTED:
-            raise ValueError("'н/а' is given only as a period or final mark")
-        return v
 
 
 FinalKind = Literal["period", "year", "exam", "final"]

@@ -142,3 +142,52 @@ class ConflictsRepo(Repo):
         )
         if done.rowcount != 1:
             raise StoreError(f"conflict {conflict_id} does not exist or is already resolved")
+
+    def park(self, rows: Sequence[NewFinding]) -> None:
+        """Put records on the queue as ``waiting`` (for a reference that has not arrived); a
+        record already waiting keeps its row, updated to its newer version."""
+        if not rows:
+            return
+        c = CONFLICTS.c
+        new: list[NewFinding] = []
+        for r in rows:
+            done = self.conn.execute(
+                update(CONFLICTS)
+                .where(
+                    c.status == "waiting",
+                    c.school_id == r.school_id,
+                    c.system == r.system,
+                    c.entity == r.entity,
+                    c.record_id == r.record_id,
+                )
+                .values(field=r.field, detail=r.detail, incoming=r.incoming)
+            )
+            if not done.rowcount:
+                new.append(r)
+        self.add_findings(new)
+
+    def waiting(self, school_id: str, system: str) -> list[Conflict]:
+        """The records waiting for a reference, oldest first."""
+        c = CONFLICTS.c
+        stmt = (
+            select(CONFLICTS)
+            .where(c.status == "waiting", c.school_id == school_id, c.system == system)
+            .order_by(c.id)
+        )
+        return [Conflict(**r._mapping) for r in self.conn.execute(stmt)]
+
+    def settle(self, ids: Sequence[int], resolution: str) -> None:
+        """Waiting rows whose record was applied (or refused after all) leave the queue."""
+        if not ids:
+            return
+        c = CONFLICTS.c
+        self.conn.execute(
+            update(CONFLICTS)
+            .where(c.id.in_(list(ids)), c.status == "waiting")
+            .values(
+                status="resolved",
+                resolution=resolution,
+                resolved_at=utcnow(),
+                resolved_by="gateway",
+            )
+        )

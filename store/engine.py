@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from core.errors import StoreError
+from core.errors import DataRejected, StoreError
 from store import migrate
 from store.changelog import ChangesRepo
 from store.checkpointer import Checkpointer
@@ -63,6 +63,19 @@ class Tx:
         self.conflicts = ConflictsRepo(conn)
         self.holds = HoldsRepo(conn)
         self.queries = Queries(conn)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the unit of work that rolls back alone: an exception inside undoes only
+        what it wrote. The database refusing the data (a constraint, a value too long) becomes
+        :class:`DataRejected`; losing the database stays a :class:`StoreError`."""
+        try:
+            with self.conn.begin_nested():
+                yield
+        except (IntegrityError, DataError) as exc:
+            raise DataRejected(f"the store refused the data: {_describe(exc)}") from exc
+        except DBAPIError as exc:
+            raise StoreError(f"store operation failed: {_describe(exc)}") from exc
 
 
 def _sqlite_setup(engine: Engine) -> None:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-OUTCOMES = ("created", "updated", "deleted", "unchanged", "conflicts", "rejected", "held")
+OUTCOMES = (
+    "created",
+    "updated",
+    "deleted",
+    "unchanged",
+    "conflicts",
+    "rejected",
+    "waiting",
+    "duplicates",
+    "held",
+)
 
 
 @dataclass

@@ -8,13 +8,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.entities import Entity
-from core.errors import RecordError
+from core.errors import GatewayError, MissingReference, RecordError
 from mapping.model import Record
 from store import NewFinding
 from sync.plan import Decision, Op
 from sync.rules import Finding
 
 INVALID_RECORD = "invalid_record"
+INVALID_FIELD = "invalid_field"
+WAITING = "waiting_reference"
+QUARANTINED = "quarantined"
 PUSH_REJECTED = "push_rejected"
 
 
@@ -77,4 +80,65 @@ def push_refused(
         status="rejected",
         detail=error,
         current=_content(current),
+    )
+
+
+def dropped_fields(
+    school_id: str, system: str, entity: Entity, records: Sequence[Record]
+) -> list[NewFinding]:
+    """Optional fields received invalid and stored empty (:class:`mapping.notes.FieldNote`),
+    one ``noted`` finding each: the record, the field, the reason, and the value received
+    unless it is personal data — for the person who corrects it at the source."""
+    return [
+        NewFinding(
+            school_id=school_id,
+            system=system,
+            entity=entity.value,
+            record_id=r.id,
+            kind=INVALID_FIELD,
+            status="noted",
+            field=note.field,
+            detail=f"stored empty: {note.reason}",
+            incoming=None if note.value is None else {note.field: note.value},
+        )
+        for r in records
+        for note in r.field_notes
+    ]
+
+
+def waiting(
+    school_id: str, system: str, entity: Entity, items: Sequence[tuple[Record, MissingReference]]
+) -> list[NewFinding]:
+    """Records that refer to one the gateway does not have yet: they wait on the queue (the
+    whole record kept, to be applied by the run in which what they refer to arrives)."""
+    return [
+        NewFinding(
+            school_id=school_id,
+            system=system,
+            entity=entity.value,
+            record_id=rec.id,
+            kind=WAITING,
+            status="waiting",
+            field=exc.field,
+            detail=exc.reason,
+            incoming=rec.model_dump(mode="json"),
+        )
+        for rec, exc in items
+    ]
+
+
+def quarantined(
+    school_id: str, system: str, entity: Entity, record_id: str, exc: Exception
+) -> NewFinding:
+    """A record that could not be applied for a reason nobody foresaw: set aside with the kind
+    of failure (never the message of an unknown exception, which may hold the record's data)."""
+    safe = isinstance(exc, GatewayError)
+    return NewFinding(
+        school_id=school_id,
+        system=system,
+        entity=entity.value,
+        record_id=record_id,
+        kind=QUARANTINED,
+        status="rejected",
+        detail=f"could not be applied ({type(exc).__name__})" + (f": {exc}" if safe else ""),
     )

@@ -24,17 +24,20 @@ from typing import Any
 
 import structlog
 
-from connectors.base import Connector, Page
+from connectors.base import Connector, Page, WireRecord
 from core.entities import PULL_ORDER, Entity
 from core.errors import (
     ConfigError,
     ConnectorError,
     CursorExpired,
+    DataRejected,
+    MissingReference,
     RecordError,
+    StoreError,
 )
 from mapping.mapper import Mapper
-from mapping.model import Lesson, Period, Pupil, Record, SchoolClass, Tombstone
-from store import Store, Tx
+from mapping.model import MODELS, Lesson, Period, Pupil, Record, SchoolClass, Tombstone
+from store import Conflict, Store, Tx
 from sync import findings as finding_rows
 from sync.apply import ApplyContext, apply_decisions
 from sync.counts import RunCounts
@@ -153,6 +156,8 @@ class Puller:
                 if roster:
                     self._pull_roster(roster)
                 self._pull_entities([e for e in entities if e not in ROSTER])
+            if self.report.status != "failed":
+                self._retry_waiting()
         except _Held as held:
             hold_run(self.store, self.report, held.reason, record=not self.options.dry_run)
         except (ConnectorError, ConfigError) as exc:
@@ -167,7 +172,9 @@ class Puller:
             self.report.error = f"{type(exc).__name__}: {exc}"
             self._finish()
             raise
-        if self.report.status == "success" and self.report.counts.total("rejected"):
+        if self.report.status == "success" and (
+            self.report.counts.total("rejected") or self.report.counts.total("waiting")
+        ):
             self.report.status = "partial"
         self._finish()
         return self.report
@@ -299,22 +306,82 @@ class Puller:
     # -- one page ------------------------------------------------------------------------
     def _page(self, unit: _Unit, page: Page, *, checkpoint: bool = True) -> None:
         tx, entity = unit.tx, page.entity
-        items: list[Record | Tombstone] = []
-        rejected: list[tuple[str, RecordError]] = []
-        for wire in page.records:
-            try:
-                items.append(self.mapper.to_canonical(entity, wire))
-            except RecordError as exc:
-                rejected.append((exc.record_id or "?", exc))
-        resolved = self.resolver.resolve_page(tx, entity, items)
-        rejected.extend(resolved.errors)
+        items, refused = self._map(tx, entity, page.records)
         if page.snapshot:
-            self.snapshots.note(tx, page, (i.id for i in resolved.items), tainted=bool(rejected))
+            self.snapshots.first_read(tx, entity)
+        if entity is Entity.PUPILS:
+            self._watch_pupils(unit, page)
+        try:
+            with tx.savepoint():
+                applied, tainted, _ = self._apply(unit, entity, items)
+        except Exception as exc:
+            if _lost_store(exc):
+                raise
+            # something in the page cannot be applied: find it, set it aside, apply the rest
+            self.resolver.reset()
+            applied, tainted = self._apply_each(unit, entity, items, exc)
+        tainted |= refused
+        if page.snapshot:
+            self.snapshots.note(page, (r.id for r in applied), tainted=tainted)
+        if unit.pupils is not None and entity is Entity.PUPILS:
+            unit.pupils.incoming.extend(applied)
+        for key in self.snapshots.ending(page):
+            self._delete_missing(unit, key[0], self.snapshots.close(tx, key))
+        if checkpoint and (not page.atomic or page.complete):
+            tx.checkpoints.save(self.school_id, self.system, entity.value, page.state)
+        crashpoint("pull.page_applied")
+        if self.progress:
+            self.progress(entity, len(page.records))
+
+    def _map(
+        self, tx: Tx, entity: Entity, wires: Sequence[WireRecord]
+    ) -> tuple[list[Record | Tombstone], bool]:
+        """Canonical records of a page, one per id (a record read twice: the last wins); the
+        records that cannot be mapped are refused here with their reason (and ``True`` says
+        some were)."""
+        by_id: dict[str, Record | Tombstone] = {}
+        refused: list[tuple[str, RecordError]] = []
+        for wire in wires:
+            try:
+                item = self.mapper.to_canonical(entity, wire)
+            except RecordError as exc:
+                refused.append((exc.record_id or "?", exc))
+                continue
+            except Exception as exc:  # a mapping that fails outside its contract: poison
+                refused.append(
+                    ("?", RecordError(f"the mapping failed ({type(exc).__name__})", entity=entity))
+                )
+                log.warning("mapping failed", entity=entity.value, error=type(exc).__name__)
+                continue
+            if item.id in by_id:
+                del by_id[item.id]  # the last one read wins, in its own place
+                self.report.counts.add(entity.value, "duplicates")
+            by_id[item.id] = item
+        self._reject(tx, entity, refused)
+        return list(by_id.values()), bool(refused)
+
+    def _apply(
+        self,
+        unit: _Unit,
+        entity: Entity,
+        items: Sequence[Record | Tombstone],
+        *,
+        retry: bool = False,
+    ) -> tuple[list[Record | Tombstone], bool, set[str]]:
+        """Resolve, plan and apply ``items``: returns them resolved (records applied or found
+        unchanged, tombstones), whether any was refused or set waiting, and the ids (as read) of
+        those waiting.
+        ``retry``: the items waited already (they are not counted as waiting again)."""
+        tx = unit.tx
+        resolved = self.resolver.resolve_page(tx, entity, items)
         decisions, stored = self._decide(tx, entity, resolved.items, fresh=resolved.minted)
         crashpoint("pull.mapped")
-        self._reject(tx, entity, rejected)
-        if entity is Entity.PUPILS:
-            self._track_pupils(unit, resolved.items, page)
+        self._reject(tx, entity, resolved.errors)
+        self._park(tx, entity, resolved.waiting, count=not retry)
+        records = [i for i in resolved.items if isinstance(i, Record)]
+        tx.conflicts.add_findings(
+            finding_rows.dropped_fields(self.school_id, self.system, entity, records)
+        )
         apply_decisions(
             tx,
             self._apply_ctx(entity),
@@ -325,13 +392,78 @@ class Puller:
             self.report.counts,
         )
         self._note_facts(entity, decisions)
-        for key in self.snapshots.ending(page):
-            self._delete_missing(unit, key[0], self.snapshots.close(tx, key))
-        if checkpoint and (not page.atomic or page.complete):
-            tx.checkpoints.save(self.school_id, self.system, entity.value, page.state)
-        crashpoint("pull.page_applied")
-        if self.progress:
-            self.progress(entity, len(page.records))
+        waiting = {rec.id for rec, _ in resolved.waiting}
+        return resolved.items, bool(resolved.errors or waiting), waiting
+
+    def _apply_each(
+        self, unit: _Unit, entity: Entity, items: Sequence[Record | Tombstone], cause: Exception
+    ) -> tuple[list[Record | Tombstone], bool]:
+        """The page failed whole: apply its records one by one, each alone, and quarantine
+        those that fail with the kind of failure; the run goes on."""
+        applied: list[Record | Tombstone] = []
+        tainted = False
+        bad = 0
+        for item in items:
+            try:
+                with unit.tx.savepoint():
+                    done, refused, _ = self._apply(unit, entity, [item])
+            except Exception as exc:
+                if _lost_store(exc):
+                    raise
+                self.resolver.reset()
+                unit.tx.conflicts.add_findings(
+                    [finding_rows.quarantined(self.school_id, self.system, entity, item.id, exc)]
+                )
+                self.report.counts.add(entity.value, "rejected")
+                tainted = True
+                bad += 1
+                continue
+            applied.extend(done)
+            tainted |= refused
+        log.warning(
+            "records quarantined",
+            entity=entity.value,
+            count=bad,
+            cause=type(cause).__name__,
+        )
+        return applied, tainted
+
+    def _park(
+        self,
+        tx: Tx,
+        entity: Entity,
+        items: Sequence[tuple[Record, MissingReference]],
+        *,
+        count: bool = True,
+    ) -> None:
+        if not items:
+            return
+        if count:
+            self.report.counts.add(entity.value, "waiting", len(items))
+        tx.conflicts.park(finding_rows.waiting(self.school_id, self.system, entity, items))
+
+    def _retry_waiting(self) -> None:
+        """Records that waited for a reference, from this run or earlier ones: applied now if
+        what they refer to has arrived, else they keep waiting."""
+        with self.store.read() as tx:
+            rows = tx.conflicts.waiting(self.school_id, self.system)
+        by_entity: dict[Entity, list[Conflict]] = {}
+        for row in rows:
+            by_entity.setdefault(Entity(row.entity), []).append(row)
+        for entity in (e for e in PULL_ORDER if e in by_entity):
+            batch = by_entity[entity]
+            model = MODELS[entity]
+            with self._unit() as unit:
+                records = [model.model_validate(row.incoming) for row in batch]
+                if entity is Entity.PUPILS:
+                    self._watch_pupils(unit, None)
+                applied, _, still = self._apply(unit, entity, records, retry=True)
+                arrived = [row.id for row in batch if row.record_id not in still]
+                unit.tx.conflicts.settle(arrived, "arrived")
+                if unit.pupils is not None:
+                    unit.pupils.incoming.extend(applied)
+            if arrived:
+                log.info("waiting records applied", entity=entity.value, count=len(arrived))
 
     def _delete_missing(self, unit: _Unit, entity: Entity, missing: set[str]) -> None:
         """Delete what a completely read snapshot scope lacked."""
@@ -365,21 +497,22 @@ class Puller:
             )
         return self._planner(entity).plan(items, stored), stored
 
-    def _track_pupils(self, unit: _Unit, items: Sequence[Record | Tombstone], page: Page) -> None:
-        if unit.pupils is None:
-            active = {
-                pid: status == "active"
-                for pid, (status,) in unit.tx.records.fields_in_school(
-                    Entity.PUPILS, self.school_id, ("status",)
-                ).items()
-            }
-            full = (
-                page.snapshot
-                or self.options.full
-                or (self._checkpoint(Entity.PUPILS.value) is None)
-            )
-            unit.pupils = PupilGuard(active, full=full)
-        unit.pupils.incoming.extend(items)
+    def _watch_pupils(self, unit: _Unit, page: Page | None) -> None:
+        """Before the unit's first pupils are applied: who is active now, for the hold."""
+        if unit.pupils is not None:
+            return
+        active = {
+            pid: status == "active"
+            for pid, (status,) in unit.tx.records.fields_in_school(
+                Entity.PUPILS, self.school_id, ("status",)
+            ).items()
+        }
+        full = (
+            (page is not None and page.snapshot)
+            or self.options.full
+            or (self._checkpoint(Entity.PUPILS.value) is None)
+        )
+        unit.pupils = PupilGuard(active, full=full)
 
     def _check_hold(self, unit: _Unit) -> None:
         if unit.pupils is None or self.options.approve_hold:
@@ -452,3 +585,8 @@ def _fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
+
+
+def _lost_store(exc: BaseException) -> bool:
+    """The database itself failed (not one record's data): nothing to set aside, stop."""
+    return isinstance(exc, StoreError) and not isinstance(exc, DataRejected)

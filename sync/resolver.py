@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from core.entities import Entity
-from core.errors import RecordError
-from mapping.identity import Lookup, resolve
+from core.errors import MissingReference, RecordError
+from mapping.identity import Lookup, resolve, unknown_ref
 from mapping.model import Pupil, Record, Subgroup, Teacher, Tombstone
+from mapping.notes import FieldNote
 from store import Tx
 from sync.ids import new_gid, new_gids
 from sync.matching import PeopleIndex
@@ -49,6 +50,8 @@ class Resolved:
     #: new identity links to write with the page: (external id, gid)
     new_links: list[tuple[str, str]] = field(default_factory=list)
     errors: list[tuple[str, RecordError]] = field(default_factory=list)
+    #: records that refer to one the gateway does not have yet, as read (unresolved)
+    waiting: list[tuple[Record, MissingReference]] = field(default_factory=list)
     #: gateway ids minted for this page: records the store cannot hold yet
     minted: set[str] = field(default_factory=set)
 
@@ -94,6 +97,8 @@ class IdentityResolver:
                     # system that gives no id of its own for it; nothing to link
                     try:
                         out.items.append(resolve(item, lookup))
+                    except MissingReference as exc:
+                        out.waiting.append((item, exc))
                     except RecordError as exc:
                         out.errors.append((ref, exc))
                     continue
@@ -126,6 +131,8 @@ class IdentityResolver:
                     unmatched.append((_resolved(item, _PENDING, known, lookup), ext))
                 else:
                     out.items.append(_resolved(item, gid, known, lookup))
+            except MissingReference as exc:
+                out.waiting.append((item, exc))
             except RecordError as exc:
                 out.errors.append((ext, exc))
         if unmatched:
@@ -301,6 +308,7 @@ def _resolved(
         return resolve(item, lookup, lambda *_: gid)
     values = item.__dict__
     changes: dict[str, object] = {"id": gid}
+    notes: list[FieldNote] = []
     for name, target in item.refs.items():
         ref = values[name]
         if ref is None:
@@ -309,11 +317,14 @@ def _resolved(
         if found is None:
             if ":" not in ref:
                 continue  # already a gateway id
-            raise RecordError(
-                f"refers to {target} {ref} which the gateway does not know",
-                entity=item.entity,
-                record_id=item.id,
-                field=name,
+            if name in item.soft_refs:  # who taught a lesson: left empty, noted
+                changes[name] = None
+                notes.append(unknown_ref(item, name, target, ref))
+                continue
+            raise MissingReference(
+                entity=item.entity, record_id=item.id, field=name, target=target, ref=ref
             )
         changes[name] = found
+    if notes:
+        changes["_field_notes"] = (*item.field_notes, *notes)
     return item.model_copy(update=changes)

@@ -37,13 +37,18 @@ class SnapshotTracker:
         #: per entity: whether the school had records linked to this system before the run
         self._linked_before: dict[Entity, bool] = {}
 
-    def note(self, tx: Tx, page: Page, ids: Iterable[str], *, tainted: bool) -> None:
-        """``ids`` were read on ``page`` (a snapshot page); ``tainted``: a record was refused."""
-        entity = page.entity
+    def first_read(self, tx: Tx, entity: Entity) -> None:
+        """Before the run first applies a snapshot page of ``entity``: note whether the school
+        had records of it linked to this system (if not, the run links all it sees)."""
         if entity not in self._linked_before:
             self._linked_before[entity] = tx.matching.has_linked(
                 entity, self.school_id, self.system
             )
+
+    def note(self, page: Page, ids: Iterable[str], *, tainted: bool) -> None:
+        """``ids`` were read on ``page`` (a snapshot page); ``tainted``: a record was refused
+        or set waiting (it might be one of the "missing")."""
+        entity = page.entity
         scope = self._open.setdefault((entity, page.scope.key), _Open(page.scope))
         scope.seen.update(ids)
         scope.tainted |= tainted

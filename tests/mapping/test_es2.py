@@ -54,6 +54,19 @@ PUPIL = {
     "updated_at": "2025-09-01T08:00:00+07:00",
     "deleted": False,
 }
+LESSON = {
+    "id": 900001,
+    "group_id": 1017,
+    "subgroup_id": None,
+    "subject_id": 7,
+    "teacher_id": 302,
+    "substitute_teacher_id": None,
+    "date": "2025-10-14",
+    "number": 3,
+    "topic": "Дроби",
+    "homework": "№ 12",
+    "updated_at": "2025-10-14T10:30:00+07:00",
+}
 
 
 def test_mark_ids_refs_times_and_work_type() -> None:
@@ -105,10 +118,38 @@ def test_late_code_op_maps_to_o() -> None:
 def test_pupil_without_personal_data_in_errors() -> None:
     p = canon(Entity.PUPILS, PUPIL)
     assert isinstance(p, Pupil) and p.class_id == "es2:1017" and p.snils == "11223344595"
+    # a СНИЛС that fails its checksum is an optional field: the pupil is kept without it, and
+    # the note names the field and the reason — never the number, which is personal data
+    kept = canon(Entity.PUPILS, {**PUPIL, "snils": "112-233-445 96"})
+    assert isinstance(kept, Pupil) and kept.snils is None and kept.last_name == PUPIL["last_name"]
+    [note] = kept.field_notes
+    assert (note.field, note.value) == ("snils", None) and "checksum" in note.reason
+    assert "112" not in repr(kept.field_notes) and "Иванова" not in repr(kept.field_notes)
+    # a required field that cannot be read still refuses the record, without personal data
     with pytest.raises(RecordError) as info:
-        canon(Entity.PUPILS, {**PUPIL, "snils": "112-233-445 96"})
-    assert "112" not in str(info.value) and "Иванова" not in str(info.value)
-    assert info.value.record_id == "55001" and info.value.field == "snils"
+        canon(Entity.PUPILS, {**PUPIL, "birth_date": "12.03.2014"})
+    assert "2014" not in str(info.value) and "Иванова" not in str(info.value)
+    assert info.value.record_id == "55001" and info.value.field == "birth_date"
+
+
+def test_an_invalid_optional_field_is_dropped_with_a_note_not_the_record() -> None:
+    left = canon(Entity.PUPILS, {**PUPIL, "status": "left", "left_date": "31.12.2025"})
+    assert isinstance(left, Pupil) and left.status == "left" and left.left_date is None
+    assert [(n.field, n.value) for n in left.field_notes] == [("left_date", "31.12.2025")]
+    lesson = canon(Entity.LESSONS, {**LESSON, "topic": "Т" * 501})
+    assert isinstance(lesson, Lesson) and lesson.topic is None and lesson.homework
+    [note] = lesson.field_notes
+    assert note.field == "topic" and note.value is not None and "501 characters" in note.value
+    mark = canon(Entity.MARKS, {**MARK, "created_at": "вчера"})
+    assert isinstance(mark, Mark) and mark.created_at is None
+    assert [n.field for n in mark.field_notes] == ["created_at"]
+    clean = canon(Entity.MARKS, MARK)
+    assert clean.field_notes == ()  # type: ignore[union-attr]
+
+
+def test_not_attested_is_a_current_mark_the_contract_allows() -> None:
+    m = canon(Entity.MARKS, {**MARK, "value": "н/а"})
+    assert isinstance(m, Mark) and str(m.value) == "н/а"
 
 
 def test_other_entities() -> None:

@@ -48,9 +48,10 @@ def test_current_mark_values(value: str) -> None:
     assert str(mark(value=value).value) == value
 
 
-def test_not_attested_only_as_final_mark() -> None:
-    with pytest.raises(ValidationError, match="period or final"):
-        mark(value="н/а")
+def test_not_attested_is_a_valid_value_of_current_and_final_marks() -> None:
+    # ES2's contract lists н/а among current-mark values: the model stores it; the school's
+    # rules note it as unusual (sync.rules.unusual_value)
+    assert str(mark(value="н/а").value) == "н/а"
     fm = FinalMark(
         id="f", **BASE, pupil_id="p1", subject_id="s", period_id="P1", kind="period", value="н/а"
     )
