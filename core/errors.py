@@ -3,7 +3,8 @@
     GatewayError
     ├── ConfigError                 bad configuration file, key or missing secret
     ├── RecordError                 one record failed mapping/validation (names entity, record, field)
-    │   └── MissingReference        it refers to a record the gateway does not have (yet): it waits
+    │   ├── MissingReference        it refers to a record the gateway does not have (yet): it waits
+    │   └── SentToReview            a person it cannot tell apart from others: a person decides
     ├── StoreError                  the journal store refused an operation
     │   └── DataRejected            the database refused this data (a constraint, a value too long)
     └── ConnectorError              anything a connector reports (carries ``system``)
@@ -76,6 +77,24 @@ class MissingReference(RecordError):
             record_id=record_id,
             field=field,
         )
+
+
+class SentToReview(RecordError):
+    """The record names a person the gateway cannot tell apart from ``candidates`` (gateway
+    ids): it goes to the identity review queue, never to a guess."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        entity: str,
+        record_id: str | None,
+        candidates: tuple[str, ...] = (),
+        field: str | None = None,
+        system: str | None = None,
+    ) -> None:
+        self.candidates = candidates
+        super().__init__(reason, entity=entity, record_id=record_id, field=field, system=system)
 
 
 class StoreError(GatewayError):

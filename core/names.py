@@ -22,6 +22,18 @@ _SPACED_HYPHEN = re.compile(r"\s*-\s*")
 _SPACES = re.compile(r"\s+")
 
 
+#: Latin letters that look like Cyrillic ones, typed into Russian names by the wrong keyboard
+LOOKALIKES = str.maketrans(
+    {
+        "a": "а", "A": "А", "B": "В", "c": "с", "C": "С", "e": "е", "E": "Е", "H": "Н",
+        "K": "К", "k": "к", "M": "М", "o": "о", "O": "О", "p": "р", "P": "Р", "T": "Т",
+        "x": "х", "X": "Х", "y": "у", "Y": "У",
+    }
+)  # fmt: skip
+_CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
 class InvalidName(ValueError):
     """A ``fio`` that cannot be split (the message never contains the name)."""
 
@@ -33,15 +45,29 @@ def tidy_name(text: str) -> str:
     return _SPACED_HYPHEN.sub("-", text).strip("-").strip()
 
 
+def fix_lookalikes(text: str) -> str:
+    """Latin look-alike letters inside a word that is otherwise Cyrillic, made Cyrillic
+    (``Пeтрoв`` with Latin e and o → ``Петров``). A word that is wholly Latin is left alone.
+
+    >>> fix_lookalikes("Пeтрoв Ivan") == "Петров Ivan"
+    True
+    """
+    return " ".join(
+        word.translate(LOOKALIKES) if _LATIN.search(word) and _CYRILLIC.search(word) else word
+        for word in text.split(" ")
+    )
+
+
 def normalise_name(text: str) -> str:
-    """The matching key of a name: tidied, case-folded, ``ё`` → ``е``.
+    """The matching key of a name: tidied, look-alike Latin letters made Cyrillic, case-folded,
+    ``ё`` → ``е``.
 
     >>> normalise_name("  Петров – Водкин   Кузьма  Сергеевич ")
     'петров-водкин кузьма сергеевич'
     >>> normalise_name("Ёлкин Пётр") == normalise_name("ЕЛКИН петр")
     True
     """
-    return tidy_name(text).casefold().replace("ё", "е")
+    return fix_lookalikes(tidy_name(text)).casefold().replace("ё", "е")
 
 
 def split_fio(fio: str) -> tuple[str, str, str | None]:

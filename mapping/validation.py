@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from core.errors import RecordError
+from core.names import fix_lookalikes
 from mapping.model import PERSONAL_FIELDS
 from mapping.notes import FieldNote
 
@@ -35,6 +36,7 @@ def build(
     """``model(**fields)``; an invalid optional field is dropped with a note; otherwise a
     :class:`RecordError` naming the record and the first bad required field. ``notes``: fields
     the mapping already dropped while reading the wire (see :func:`optional`)."""
+    notes = [*notes, *_fix_names(fields)]
     try:
         record = model(**fields)
     except ValidationError as exc:
@@ -60,6 +62,28 @@ def build(
         raise _refusal(first, entity, record_id, system) from None
     record.__dict__["_field_notes"] = tuple(notes)
     return record
+
+
+NAME_FIELDS = ("last_name", "first_name", "middle_name")
+
+
+def _fix_names(fields: dict[str, Any]) -> list[FieldNote]:
+    """Russian names with Latin look-alike letters are stored with Cyrillic ones (so that every
+    system's spelling agrees) and noted, for the source to correct; the name is not repeated."""
+    notes = []
+    for name in NAME_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, str) and (fixed := fix_lookalikes(value)) != value:
+            fields[name] = fixed
+            notes.append(
+                FieldNote(
+                    name,
+                    "Latin letters that look Cyrillic (o/о, a/а, e/е, c/с, p/р, x/х …) corrected",
+                    None,
+                    corrected=True,
+                )
+            )
+    return notes
 
 
 def optional(model: type[Any], field: str) -> bool:

@@ -13,6 +13,7 @@ OUTCOMES = (
     "conflicts",
     "rejected",
     "waiting",
+    "review",
     "duplicates",
     "held",
 )

@@ -16,6 +16,7 @@ from sync.rules import Finding
 
 INVALID_RECORD = "invalid_record"
 INVALID_FIELD = "invalid_field"
+LOOKALIKE = "lookalike_letters"
 WAITING = "waiting_reference"
 QUARANTINED = "quarantined"
 PUSH_REJECTED = "push_rejected"
@@ -95,10 +96,12 @@ def dropped_fields(
             system=system,
             entity=entity.value,
             record_id=r.id,
-            kind=INVALID_FIELD,
+            kind=LOOKALIKE if note.corrected else INVALID_FIELD,
             status="noted",
             field=note.field,
-            detail=f"stored empty: {note.reason}",
+            detail=f"stored corrected: {note.reason}; correct it at the source"
+            if note.corrected
+            else f"stored empty: {note.reason}",
             incoming=None if note.value is None else {note.field: note.value},
         )
         for r in records

@@ -133,6 +133,8 @@ class Planner:
             )
         if not local_changed:
             findings.extend(rules.corrected(current, incoming))
+            if unusual := rules.unusual_value(incoming):
+                findings.append(unusual)
             return Decision(
                 Op.UPDATE,
                 incoming.id,
@@ -152,6 +154,8 @@ class Planner:
             late := rules.late_mark(incoming, self.ctx, self.deadlines)
         ):
             findings.append(late)
+        if unusual := rules.unusual_value(incoming):
+            findings.append(unusual)
         op = Op.CREATE if stored is None else Op.UPDATE  # a soft-deleted record comes back
         return Decision(
             op,

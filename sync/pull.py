@@ -33,6 +33,7 @@ from core.errors import (
     DataRejected,
     MissingReference,
     RecordError,
+    SentToReview,
     StoreError,
 )
 from mapping.mapper import Mapper
@@ -344,6 +345,14 @@ class Puller:
         for wire in wires:
             try:
                 item = self.mapper.to_canonical(entity, wire)
+            except SentToReview as exc:  # the mapping cannot tell people apart by name
+                ext = exc.record_id or "?"
+                if tx.reviews.status(self.system, entity, ext) != "open":
+                    tx.reviews.add(
+                        self.school_id, self.system, entity, ext, list(exc.candidates), exc.reason
+                    )
+                refused.append((ext, exc))
+                continue
             except RecordError as exc:
                 refused.append((exc.record_id or "?", exc))
                 continue
@@ -521,7 +530,13 @@ class Puller:
         if reason is not None:
             raise _Held(reason)
 
-    def _reject(self, tx: Tx, entity: Entity, rejected: Sequence[tuple[str, RecordError]]) -> None:
+    def _reject(self, tx: Tx, entity: Entity, errors: Sequence[tuple[str, RecordError]]) -> None:
+        """Refused records go on the queue with their reason; people sent to the identity
+        review queue are counted as such (the review queue holds them)."""
+        review = [e for _, e in errors if isinstance(e, SentToReview)]
+        if review:
+            self.report.counts.add(entity.value, "review", len(review))
+        rejected = [(ext, e) for ext, e in errors if not isinstance(e, SentToReview)]
         if not rejected:
             return
         self.report.counts.add(entity.value, "rejected", len(rejected))

@@ -9,17 +9,18 @@ the review queue and the record waits there.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from core.entities import Entity
-from core.errors import MissingReference, RecordError
+from core.errors import MissingReference, RecordError, SentToReview
 from mapping.identity import Lookup, resolve, unknown_ref
 from mapping.model import Pupil, Record, Subgroup, Teacher, Tombstone
 from mapping.notes import FieldNote
 from store import Tx
 from sync.ids import new_gid, new_gids
-from sync.matching import PeopleIndex
+from sync.matching import PeopleIndex, PersonKey, person_key
 
 LEAVES = frozenset({Entity.MARKS, Entity.FINAL_MARKS, Entity.ATTENDANCE})
 PEOPLE = frozenset({Entity.PUPILS, Entity.TEACHERS})
@@ -67,6 +68,8 @@ class IdentityResolver:
         self._linked_people: dict[Entity, set[str]] = {}
         self._has: dict[Entity, bool] = {}
         self._first_seen_count: dict[Entity, int] = {}
+        #: people first seen from this system in this run, by matching key → their gateway ids
+        self._run_people: dict[Entity, dict[PersonKey, list[str]]] = {}
         #: cached entities whose every link is in the cache: a reference not there is unknown
         self._complete: set[Entity] = set()
 
@@ -89,6 +92,7 @@ class IdentityResolver:
 
         own = known[entity]
         unmatched: list[tuple[Record, str]] = []
+        alike = _alike(items, own) if entity in PEOPLE else Counter()
         for item in items:
             ref = item.id
             if not ref.startswith(prefix):
@@ -122,7 +126,8 @@ class IdentityResolver:
                 continue
             try:
                 if gid is None and entity in PEOPLE:
-                    gid = self._first_seen_person(tx, entity, item, ext, out)
+                    same = alike[person_key(item)] if isinstance(item, Pupil | Teacher) else 1
+                    gid = self._first_seen_person(tx, entity, item, ext, out, same)
                     if gid is None:
                         continue
                     own[ref] = gid
@@ -238,8 +243,11 @@ class IdentityResolver:
         return known
 
     def _first_seen_person(
-        self, tx: Tx, entity: Entity, item: Record, ext: str, out: Resolved
+        self, tx: Tx, entity: Entity, item: Record, ext: str, out: Resolved, alike: int
     ) -> str | None:
+        """A gateway id for a person this system brings for the first time: a match among the
+        store's people, a new one, or ``None`` (sent to the review queue). ``alike``: how many
+        people of this read share the person's key (ФИО, birth date, СНИЛС)."""
         if entity not in PEOPLE or not isinstance(item, Pupil | Teacher):
             return new_gid()
         index = self._people.get(entity)
@@ -254,12 +262,12 @@ class IdentityResolver:
             self._people[entity] = index
         status = tx.reviews.status(self.system, entity, ext)
         if status == "rejected":  # a person said: nobody here is this one
-            return new_gid()
+            return self._seen_person(entity, item, new_gid())
         if status == "open":
             out.errors.append(
                 (
                     ext,
-                    RecordError(
+                    SentToReview(
                         "waits in the identity review queue",
                         entity=entity,
                         record_id=ext,
@@ -269,26 +277,64 @@ class IdentityResolver:
             )
             return None
         match = index.match(item)
+        key = person_key(item)
+        earlier = self._run_people.get(entity, {}).get(key, [])
+        if alike > 1 or earlier:
+            # this system holds more than one person with the same ФИО (and birth date, and no
+            # СНИЛС to tell them apart): none of them is linked on a guess
+            if match.kind == "create":
+                gid = self._seen_person(entity, item, new_gid())
+                if earlier:
+                    tx.reviews.add(
+                        self.school_id, self.system, entity, ext, list(earlier),
+                        "kept apart: the same ФИО and birth date as another person, and no "
+                        "СНИЛС to tell them apart; please confirm they are different people",
+                    )  # fmt: skip
+                return gid
+            reason = f"{max(alike, len(earlier) + 1)} people in {self.system} share this name"
+            self._to_review(tx, entity, ext, (*match.candidates, *earlier), reason, out)
+            return None
         if match.kind == "link" and match.gid is not None:
             self._linked_people[entity].add(match.gid)
-            return match.gid
+            return self._seen_person(entity, item, match.gid)
         if match.kind == "create":
-            return new_gid()
-        tx.reviews.add(
-            self.school_id, self.system, entity, ext, list(match.candidates), match.reason
-        )
+            return self._seen_person(entity, item, new_gid())
+        self._to_review(tx, entity, ext, match.candidates, match.reason, out)
+        return None
+
+    def _seen_person(self, entity: Entity, item: Pupil | Teacher, gid: str) -> str:
+        self._run_people.setdefault(entity, {}).setdefault(person_key(item), []).append(gid)
+        return gid
+
+    def _to_review(
+        self,
+        tx: Tx,
+        entity: Entity,
+        ext: str,
+        candidates: Sequence[str],
+        reason: str,
+        out: Resolved,
+    ) -> None:
+        tx.reviews.add(self.school_id, self.system, entity, ext, sorted(set(candidates)), reason)
         out.errors.append(
             (
                 ext,
-                RecordError(
-                    f"sent to identity review: {match.reason}",
+                SentToReview(
+                    f"sent to identity review: {reason}",
                     entity=entity,
                     record_id=ext,
+                    candidates=tuple(sorted(set(candidates))),
                     system=self.system,
                 ),
             )
         )
-        return None
+
+
+def _alike(items: Sequence[Record | Tombstone], own: dict[str, str]) -> Counter[PersonKey]:
+    """How many of the page's first-seen people share each matching key."""
+    return Counter(
+        person_key(i) for i in items if isinstance(i, Pupil | Teacher) and i.id not in own
+    )
 
 
 def _with_id(rec: Record, gid: str) -> Record:

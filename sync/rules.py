@@ -8,7 +8,9 @@ returns :class:`Finding` values; the planner decides what they do:
 - ``corrected_mark``   a changed mark («исправление отметки») — recorded, then the policy applies;
 - ``deleted_mark``     a deleted mark — recorded, then the policy applies;
 - ``late_mark``        a mark entered after its deadline (5 days in grades 2–9, 7 in 10–11) —
-                       recorded, then applied.
+                       recorded, then applied;
+- ``unusual_mark``     a value a system's contract allows but the school would not expect in that
+                       place (``н/а`` as a current mark) — recorded, then applied.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from mapping.model import Attendance, FinalMark, Lesson, Mark, Record
+from mapping.values import MarkKind
 
 #: the kind of finding a conflict is: both sides changed the record since they last agreed
 BOTH_CHANGED = "both_changed"
@@ -140,4 +143,14 @@ def corrected(old: Record, new: Record) -> list[Finding]:
 def deleted(old: Record) -> Finding | None:
     if isinstance(old, Mark | FinalMark):
         return Finding("deleted_mark", f"mark {old.value} deleted", "value")
+    return None
+
+
+def unusual_value(record: Record) -> Finding | None:
+    """A current mark ``н/а``: ES2's contract allows it, so it is stored — and noted, since
+    «не аттестован» is normally a period or final mark."""
+    if isinstance(record, Mark) and record.value.kind is MarkKind.NOT_ATTESTED:
+        return Finding(
+            "unusual_mark", "'н/а' (не аттестован) as a current mark, not a period mark", "value"
+        )
     return None

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from core.entities import ext_ref
-from core.errors import RecordError
+from core.errors import RecordError, SentToReview
 from core.names import join_fio, name_key, normalise_name
 from mapping.model import Period, SchoolClass, Subgroup, Subject, Teacher
 
@@ -120,6 +120,15 @@ class NameIndex:
         found: tuple[str, ...], what: str, entity: str, record_id: str, fld: str
     ) -> str | None:
         if len(found) > 1:
+            if what == "teacher":  # people that cannot be told apart: a person decides
+                raise SentToReview(
+                    f"{len(found)} teachers share this name",
+                    entity=entity,
+                    record_id=record_id,
+                    candidates=tuple(sorted(found)),
+                    field=fld,
+                    system=SYSTEM,
+                )
             raise RecordError(
                 f"ambiguous {what} name: {len(found)} candidates",
                 entity=entity,

@@ -29,6 +29,7 @@ from mapping.model import (
     Subject,
     Teacher,
 )
+from mapping.notes import FieldNote
 from mapping.o7._index import (
     SYSTEM,
     NameIndex,
@@ -152,14 +153,25 @@ def class_name(raw: str) -> str:
     return "".join(raw.split()).upper()
 
 
+def _soft_teacher(
+    ctx: O7Context, fio: str | None, entity: Entity, rid: str, fld: str, notes: list[FieldNote]
+) -> str | None:
+    """The teacher a record names, or ``None`` with a note when the name resolves to nobody or
+    to more than one person: who taught a lesson never costs the lesson."""
+    if fio is None:
+        return None
+    try:
+        return ctx.names.teacher(fio, entity=entity, record_id=rid, field=fld)
+    except RecordError as exc:
+        notes.append(FieldNote(fld, exc.reason))
+        return None
+
+
 def map_class(w: Wire, ctx: O7Context) -> SchoolClass:
     guid = _text(w, "class_id", Entity.CLASSES, "?")
+    notes: list[FieldNote] = []
     fio = _opt_text(w.get("class_teacher_fio"))
-    teacher = None
-    if fio is not None:
-        teacher = ctx.names.teacher(
-            fio, entity=Entity.CLASSES, record_id=guid, field="class_teacher_fio"
-        )
+    teacher = _soft_teacher(ctx, fio, Entity.CLASSES, guid, "class_teacher_fio", notes)
     return build(
         SchoolClass,
         _base(
@@ -173,6 +185,7 @@ def map_class(w: Wire, ctx: O7Context) -> SchoolClass:
         ),
         system=SYSTEM,
         record_id=guid,
+        notes=notes,
     )
 
 
@@ -239,8 +252,11 @@ def map_lesson(w: Wire, ctx: O7Context) -> Lesson:
     discipline = _text(w, "discipline", e, guid)
     n = ctx.names
     group = _opt_text(w.get("group_name"))
-    teacher = _opt_text(w.get("teacher_fio"))
-    substitute = _opt_text(w.get("replacement_teacher_fio"))
+    notes: list[FieldNote] = []
+    teacher = _soft_teacher(ctx, _opt_text(w.get("teacher_fio")), e, guid, "teacher_fio", notes)
+    substitute = _soft_teacher(
+        ctx, _opt_text(w.get("replacement_teacher_fio")), e, guid, "replacement_teacher_fio", notes
+    )
     return build(
         Lesson,
         _base(
@@ -254,14 +270,8 @@ def map_lesson(w: Wire, ctx: O7Context) -> Lesson:
             )
             if group
             else None,
-            teacher_id=n.teacher(teacher, entity=e, record_id=guid, field="teacher_fio")
-            if teacher
-            else None,
-            substitute_teacher_id=n.teacher(
-                substitute, entity=e, record_id=guid, field="replacement_teacher_fio"
-            )
-            if substitute
-            else None,
+            teacher_id=teacher,
+            substitute_teacher_id=substitute,
             date=_date(w, "date", e, guid),
             number=w.get("number"),
             topic=_opt_text(w.get("topic")),
@@ -269,6 +279,7 @@ def map_lesson(w: Wire, ctx: O7Context) -> Lesson:
         ),
         system=SYSTEM,
         record_id=guid,
+        notes=notes,
     )
 
 

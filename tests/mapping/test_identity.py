@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from core.entities import Entity, ext_ref
-from core.errors import RecordError
+from core.errors import MissingReference, RecordError
 from mapping.identity import resolve
 from mapping.model import Lesson, Subgroup
 
@@ -51,10 +51,22 @@ def test_resolves_own_id_by_minting_and_references_by_lookup() -> None:
 
 
 def test_unknown_reference_names_record_and_field() -> None:
-    with pytest.raises(RecordError) as info:
-        resolve(lesson(substitute_teacher_id=ext_ref("es2", 999)), lookup, lambda *a: "gL")
-    assert info.value.field == "substitute_teacher_id"
+    # a lesson waits for its class: the error names the field and what it waits for
+    with pytest.raises(MissingReference) as info:
+        resolve(lesson(class_id=ext_ref("es2", 999)), lookup, lambda *a: "gL")
+    assert (info.value.field, info.value.target, info.value.ref) == (
+        "class_id",
+        "classes",
+        "es2:999",
+    )
     assert "es2:999" in str(info.value)
+
+
+def test_an_unknown_teacher_is_left_empty_with_a_note() -> None:
+    done = resolve(lesson(substitute_teacher_id=ext_ref("es2", 999)), lookup, lambda *a: "gL")
+    assert done.substitute_teacher_id is None
+    [note] = done.field_notes
+    assert note.field == "substitute_teacher_id" and "es2:999" in note.reason
 
 
 def test_unknown_own_id_without_mint_is_an_error() -> None:

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from core.entities import Entity, ext_ref
-from core.errors import RecordError
-from mapping.model import Period, SchoolClass, Subgroup, Subject, Teacher
+from core.errors import RecordError, SentToReview
+from mapping.model import Lesson, Period, SchoolClass, Subgroup, Subject, Teacher
 from mapping.o7 import (
     NameIndex,
     O7Context,
@@ -134,8 +134,6 @@ def test_lesson_resolves_names_against_the_roster() -> None:
 @pytest.mark.parametrize(
     ("change", "reason", "field"),
     [
-        ({"teacher_fio": "Ким Ли"}, "ambiguous teacher name: 2 candidates", "teacher_fio"),
-        ({"teacher_fio": "Некто Новый"}, "unknown teacher name", "teacher_fio"),
         ({"discipline": "Астрология"}, "unknown subject", "discipline"),
         ({"group_name": "Группа 3"}, "unknown subgroup", "group_name"),
         ({"date": "2025-10-14"}, "not a date DD.MM.YYYY", "date"),
@@ -152,9 +150,28 @@ def test_unresolvable_names_are_errors_for_that_record(
         assert value not in str(err)  # no personal data in the message
 
 
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"teacher_fio": "Ким Ли"}, "2 teachers share this name"),
+        ({"replacement_teacher_fio": "Некто Новый"}, "unknown teacher name"),
+    ],
+)
+def test_a_teacher_the_roster_cannot_name_never_costs_the_lesson(
+    change: dict[str, str], reason: str
+) -> None:
+    lesson = map_lesson({**LESSON, **change}, CTX)
+    assert isinstance(lesson, Lesson) and lesson.id == "o7:l1"
+    field = next(iter(change))
+    assert (
+        getattr(lesson, "teacher_id" if field == "teacher_fio" else "substitute_teacher_id") is None
+    )
+    assert [(n.field, n.reason, n.value) for n in lesson.field_notes] == [(field, reason, None)]
+
+
 def test_bad_records_do_not_stop_good_ones() -> None:
     good, bad = map_records(
-        Entity.LESSONS, [LESSON, {**LESSON, "lesson_guid": "l2", "teacher_fio": "Ким Ли"}], CTX
+        Entity.LESSONS, [LESSON, {**LESSON, "lesson_guid": "l2", "discipline": "Астрология"}], CTX
     )
     assert [r.id for r in good] == ["o7:l1"] and [e.record_id for e in bad] == ["l2"]
 
@@ -270,8 +287,10 @@ def test_derived_names_take_roster_ids_or_mint_hashed_ones() -> None:
     new = map_teacher({"fio": "Сидоров Иван"}, CTX)
     assert new.id.startswith("o7:teacher:") and "Сидоров" not in new.id
     assert new.id == map_teacher({"fio": "СИДОРОВ  иван"}, CTX).id
-    with pytest.raises(RecordError, match="ambiguous"):
+    # two teachers of the roster share the name: a person decides, with both as candidates
+    with pytest.raises(SentToReview, match="2 teachers share this name") as info:
         map_teacher({"fio": "Ким Ли"}, CTX)
+    assert len(info.value.candidates) == 2
 
 
 def test_o7_only_index_from_its_own_derived_records() -> None:
