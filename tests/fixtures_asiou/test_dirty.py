@@ -156,6 +156,17 @@ def test_a_doctype_naming_an_external_dtd_is_declared(clean: SchoolData) -> None
     assert root.tag == "Пакет" and section(root, Entity.MARKS)
 
 
+def test_a_complete_package_whose_count_does_not_match(clean: SchoolData) -> None:
+    sim = Simulator(clean)
+    sim.faults.force("bad_count")
+    with served(sim) as http:
+        body = http.get(EXPORT, params={"school": "760215"}).content
+    root = etree.fromstring(body, SAFE)  # well formed, ends with </Пакет>
+    held = sum(len(section(root, e)) for e in ELEMENT)
+    assert body.rstrip().endswith("</Пакет>".encode("cp1251"))
+    assert root.find("Итог").get("Записей") == str(held + 1)  # type: ignore[union-attr]
+
+
 def test_a_mark_changes_while_the_export_streams(clean: SchoolData) -> None:
     now = [dt.datetime(2025, 10, 27, 12, 0, tzinfo=dt.UTC)]
 
