@@ -69,7 +69,8 @@ def test_deleted_mark_is_recorded_and_applied() -> None:
 def test_late_mark_deadline_by_grade_band(lesson: str, entered: dt.date, late: bool) -> None:
     pupil = "P10" if lesson == "L10" else "P5"
     created = dt.datetime.combine(entered, dt.time(10), tzinfo=UTC)
-    d = planner().decide(mark(lesson=lesson, pupil=pupil, created=created), None)
+    written = mark(lesson=lesson, pupil=pupil, created=created, work_type="Контрольная работа")
+    d = planner().decide(written, None)
     assert d.op is Op.CREATE  # recorded, still applied
     assert ("late_mark" in kinds(d)) is late
 
@@ -79,8 +80,9 @@ def test_late_mark_counts_days_in_the_school_time_zone() -> None:
     created = dt.datetime(2025, 10, 19, 18, 30, tzinfo=UTC)
     tz = dt.timezone(dt.timedelta(hours=7))
     p = Planner(EntityPolicy(), world(), Deadlines(timezone=tz))
-    assert "late_mark" in kinds(p.decide(mark(created=created), None))
-    assert "late_mark" not in kinds(planner().decide(mark(created=created), None))
+    dictation = mark(created=created, work_type="Диктант")
+    assert "late_mark" in kinds(p.decide(dictation, None))
+    assert "late_mark" not in kinds(planner().decide(dictation, None))
 
 
 def test_change_inside_a_closed_period_is_held() -> None:

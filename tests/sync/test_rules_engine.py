@@ -11,6 +11,7 @@ import pytest
 from core.entities import Entity
 from fixtures.school import SchoolData
 from mapping.model import Mark, Period
+from sync.periods import close_period
 from sync.resolutions import resolve_conflict
 from tests.sync.conftest import BOTH, pull
 from tests.sync.worlds import ASIOU_CODE, World, asiou_server, open_world, system_table
@@ -62,9 +63,7 @@ def _close_first_quarter(world: World) -> Period:
     )
     stored = world.records(Entity.PERIODS)[gid]
     assert isinstance(stored, Period) and not stored.closed
-    closed = stored.model_copy(update={"closed": True})
-    world.journal().write([closed], actor="завуч")
-    return closed
+    return close_period(world.store, stored.id, by="завуч").period
 
 
 def test_a_corrected_mark_is_applied_and_noted(aworld: World) -> None:
