@@ -23,7 +23,9 @@ class StoreFacts:
         self._pupil_class: dict[str, str | None] = {}
         self._pupils: dict[str, PupilInfo] = {}
         self._movements: dict[str, tuple[Movement, ...]] = {}
-        self._periods: list[Period] = []
+        #: id → (parallels, start, end, closed): read as columns, so that a stored period the
+        #: model would refuse cannot stop the rules
+        self._periods: dict[str, tuple[frozenset[int], dt.date, dt.date, bool]] = {}
         self._lessons: dict[str, tuple[dt.date, str]] = {}
 
     def load_roster(self, tx: Tx) -> None:
@@ -50,9 +52,14 @@ class StoreFacts:
             pid: PupilInfo(class_id, status == "active", left, self._movements.get(pid, ()))
             for pid, (class_id, status, left) in pupils.items()
         }
-        self._periods = [
-            p for p in tx.records.iter(Entity.PERIODS, self.school_id) if isinstance(p, Period)
-        ]
+        self._periods = {
+            pid: (frozenset(parallels or ()), start, end, bool(closed))
+            for pid, (parallels, start, end, closed) in sorted(
+                tx.records.fields_in_school(
+                    Entity.PERIODS, self.school_id, ("parallels", "start", "end", "closed")
+                ).items()
+            )
+        }
 
     def prefetch_lessons(self, tx: Tx, ids: Iterable[str]) -> None:
         missing = [i for i in set(ids) if i not in self._lessons]
@@ -78,9 +85,8 @@ class StoreFacts:
             )
 
     def note_periods(self, periods: Iterable[Period]) -> None:
-        by_id = {p.id: p for p in self._periods}
-        by_id.update({p.id: p for p in periods})
-        self._periods = list(by_id.values())
+        for p in periods:
+            self._periods[p.id] = (frozenset(p.parallels), p.start, p.end, p.closed)
 
     # -- RuleContext ----------------------------------------------------------------------
     def lesson(self, lesson_id: str) -> LessonInfo | None:
@@ -101,10 +107,11 @@ class StoreFacts:
         return self._class_parallel.get(class_id)
 
     def closed_period(self, parallel: int, day: dt.date) -> str | None:
-        for p in self._periods:
-            if p.closed and p.covers(parallel, day):
-                return p.id
+        for pid, (parallels, start, end, closed) in self._periods.items():
+            if closed and parallel in parallels and start <= day <= end:
+                return pid
         return None
 
     def period_closed(self, period_id: str) -> bool:
-        return any(p.id == period_id and p.closed for p in self._periods)
+        fact = self._periods.get(period_id)
+        return fact is not None and fact[3]

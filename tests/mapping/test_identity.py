@@ -51,9 +51,10 @@ def test_resolves_own_id_by_minting_and_references_by_lookup() -> None:
 
 
 def test_unknown_reference_names_record_and_field() -> None:
+    # (a substitute teacher is a soft reference since part A: dropped with a note; a subject is not)
     with pytest.raises(RecordError) as info:
-        resolve(lesson(substitute_teacher_id=ext_ref("es2", 999)), lookup, lambda *a: "gL")
-    assert info.value.field == "substitute_teacher_id"
+        resolve(lesson(subject_id=ext_ref("es2", 999)), lookup, lambda *a: "gL")
+    assert info.value.field == "subject_id"
     assert "es2:999" in str(info.value)
 
 
