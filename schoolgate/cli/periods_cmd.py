@@ -61,10 +61,10 @@ def register(app: typer.Typer) -> None:
                 rows = [
                     _row(s, sid) for sid in schools for s in period_ops.list_periods(store, sid)
                 ]
-        table = Table(
-            "id", "school", "name", "kind", "parallels", "start", "end", "state", "by", "when",
-            title="periods",
-        )  # fmt: skip
+        table = Table(title="periods")
+        table.add_column("id", no_wrap=True)  # whole: it is what `close` and `reopen` take
+        for name in ("school", "name", "kind", "parallels", "start", "end", "state", "by", "when"):
+            table.add_column(name)
         for row in rows:
             table.add_row(*row, style="yellow" if row[7] == "closed" else "")
         console.print(table)
