@@ -14,6 +14,9 @@ Layout::
 
     [codes.work_type]              # wire code → canonical name
     "КР" = "Контрольная работа"
+
+Top-level ``written_work = ["Контрольная работа", …]`` names the written work types (the ones
+whose marks have a deadline, see :mod:`sync.rules`).
 """
 
 from __future__ import annotations
@@ -52,6 +55,20 @@ class Profile:
     def code(self, table: str, wire_value: str) -> str | None:
         """The canonical value for ``wire_value``, or ``None`` when the table does not know it."""
         return self.table(table).get(wire_value)
+
+    @property
+    def written_work(self) -> tuple[str, ...] | None:
+        """The canonical work types this profile calls written work (``written_work = [...]``),
+        or ``None`` when it says nothing."""
+        names = self.settings.get("written_work")
+        if names is None:
+            return None
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise ConfigError(
+                "'written_work' must be a list of work type names",
+                key=f"{self.system}.written_work",
+            )
+        return tuple(names)
 
     def reverse(self, table: str) -> dict[str, str]:
         """Canonical → wire; the first wire code listed for a canonical value wins."""

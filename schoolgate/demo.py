@@ -27,7 +27,6 @@ from mapping.model import Lesson, Mark, Pupil
 from schoolgate import runner
 from schoolgate.config import load_config
 from store import OutboxFilter, Paging, Store
-from sync.journal import Journal
 from sync.runs import RunReport
 
 SECRETS = {
@@ -178,9 +177,11 @@ def run(
         for system in ("es2", "asiou", "o7"):
             reports.append(runner.pull(store, config, sc.setup(system)))
         marks = local_marks(store, sc.id)
-        counts = Journal(store, sc.id, sc.push_targets()).write(marks, actor="demo-teacher")
+        written = runner.journal(store, config, sc.id).write(marks, actor="demo-teacher")
         console.print(
-            f"local journal: {len(marks)} marks entered, {counts['queued']} pushes queued"
+            f"local journal: {len(written.accepted)} of {len(marks)} marks entered, "
+            f"{written.queued} pushes queued"
+            + "".join(f"; refused {r.record_id}: {r.reason}" for r in written.refused)
         )
         for system in ("es2", "asiou", "o7"):
             reports.append(runner.push(store, sc.setup(system)))

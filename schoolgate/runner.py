@@ -6,6 +6,7 @@ file (it is given a :class:`~sync.jobs.SystemSetup` and the :class:`~sync.policy
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
 import httpx
@@ -15,6 +16,7 @@ from schoolgate.config import GatewayConfig
 from store import Store
 from sync import jobs, resolutions
 from sync.jobs import SystemSetup
+from sync.journal import Clock, Journal
 from sync.pull import Progress, PullOptions
 from sync.runs import RunReport
 
@@ -54,3 +56,19 @@ def approve_hold(store: Store, config: GatewayConfig, hold_id: int, *, by: str) 
     hold = resolutions.approve_hold(store, hold_id, by=by)
     setup = config.school(hold.school_id).setup(hold.system)
     return pull(store, config, setup, PullOptions(approve_hold=True))
+
+
+def journal(
+    store: Store, config: GatewayConfig, school_id: str, *, clock: Clock | None = None
+) -> Journal:
+    """The local journal of a configured school: pushes to the school's systems, the mark
+    deadlines of ``[sync]`` in the school's time zone, and written work as the school's systems'
+    mapping profiles list it. No credentials are read."""
+    school = config.school(school_id)
+    written = jobs.written_work(
+        (system.connector or key, system.profile) for key, system in school.systems.items()
+    )
+    deadlines = config.sync.deadlines(zoneinfo.ZoneInfo(school.timezone), written)
+    if clock is None:
+        return Journal(store, school.id, school.push_targets(), deadlines=deadlines)
+    return Journal(store, school.id, school.push_targets(), deadlines=deadlines, clock=clock)

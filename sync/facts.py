@@ -8,7 +8,10 @@ from collections.abc import Iterable
 from core.entities import Entity
 from mapping.model import Lesson, Period, Pupil, SchoolClass
 from store import Tx
-from sync.rules import LessonInfo
+from sync.rules import LessonInfo, Movement, PupilInfo
+
+_PUPIL_FIELDS = ("class_id", "status", "left_date")
+_MOVEMENT_FIELDS = ("pupil_id", "date", "kind", "from_class_id", "to_class_id")
 
 
 class StoreFacts:
@@ -18,26 +21,45 @@ class StoreFacts:
         self.school_id = school_id
         self._class_parallel: dict[str, int] = {}
         self._pupil_class: dict[str, str | None] = {}
-        self._periods: list[Period] = []
+        self._pupils: dict[str, PupilInfo] = {}
+        self._movements: dict[str, tuple[Movement, ...]] = {}
+        #: id → (parallels, start, end, closed): read as columns, so that a stored period the
+        #: model would refuse cannot stop the rules
+        self._periods: dict[str, tuple[frozenset[int], dt.date, dt.date, bool]] = {}
         self._lessons: dict[str, tuple[dt.date, str]] = {}
 
     def load_roster(self, tx: Tx) -> None:
-        """(Re)read classes, pupils and periods: small, and needed by every rule."""
+        """(Re)read classes, pupils (with their movements) and periods: small, and needed by
+        every rule."""
         self._class_parallel = {
             cid: parallel
             for cid, (parallel,) in tx.records.fields_in_school(
                 Entity.CLASSES, self.school_id, ("parallel",)
             ).items()
         }
-        self._pupil_class = {
-            pid: class_id
-            for pid, (class_id,) in tx.records.fields_in_school(
-                Entity.PUPILS, self.school_id, ("class_id",)
-            ).items()
+        pupils = tx.records.fields_in_school(Entity.PUPILS, self.school_id, _PUPIL_FIELDS)
+        self._pupil_class = {pid: row[0] for pid, row in pupils.items()}
+        moves: dict[str, list[tuple[dt.date, str, str | None, str | None]]] = {}
+        for pid, date, kind, src, dst in tx.records.fields_in_school(
+            Entity.ENROLMENTS, self.school_id, _MOVEMENT_FIELDS
+        ).values():
+            moves.setdefault(pid, []).append((date, kind, src, dst))
+        self._movements = {
+            pid: tuple(Movement(d, k, s, t) for d, k, s, t in sorted(rows, key=lambda r: r[0]))
+            for pid, rows in moves.items()
         }
-        self._periods = [
-            p for p in tx.records.iter(Entity.PERIODS, self.school_id) if isinstance(p, Period)
-        ]
+        self._pupils = {
+            pid: PupilInfo(class_id, status == "active", left, self._movements.get(pid, ()))
+            for pid, (class_id, status, left) in pupils.items()
+        }
+        self._periods = {
+            pid: (frozenset(parallels or ()), start, end, bool(closed))
+            for pid, (parallels, start, end, closed) in sorted(
+                tx.records.fields_in_school(
+                    Entity.PERIODS, self.school_id, ("parallels", "start", "end", "closed")
+                ).items()
+            )
+        }
 
     def prefetch_lessons(self, tx: Tx, ids: Iterable[str]) -> None:
         missing = [i for i in set(ids) if i not in self._lessons]
@@ -58,11 +80,13 @@ class StoreFacts:
     def note_pupils(self, pupils: Iterable[Pupil]) -> None:
         for p in pupils:
             self._pupil_class[p.id] = p.class_id
+            self._pupils[p.id] = PupilInfo(
+                p.class_id, p.status == "active", p.left_date, self._movements.get(p.id, ())
+            )
 
     def note_periods(self, periods: Iterable[Period]) -> None:
-        by_id = {p.id: p for p in self._periods}
-        by_id.update({p.id: p for p in periods})
-        self._periods = list(by_id.values())
+        for p in periods:
+            self._periods[p.id] = (frozenset(p.parallels), p.start, p.end, p.closed)
 
     # -- RuleContext ----------------------------------------------------------------------
     def lesson(self, lesson_id: str) -> LessonInfo | None:
@@ -70,7 +94,10 @@ class StoreFacts:
         if fact is None:
             return None
         parallel = self._class_parallel.get(fact[1])
-        return None if parallel is None else LessonInfo(fact[0], parallel)
+        return None if parallel is None else LessonInfo(fact[0], parallel, fact[1])
+
+    def pupil(self, pupil_id: str) -> PupilInfo | None:
+        return self._pupils.get(pupil_id)
 
     def pupil_parallel(self, pupil_id: str) -> int | None:
         class_id = self._pupil_class.get(pupil_id)
@@ -80,10 +107,11 @@ class StoreFacts:
         return self._class_parallel.get(class_id)
 
     def closed_period(self, parallel: int, day: dt.date) -> str | None:
-        for p in self._periods:
-            if p.closed and p.covers(parallel, day):
-                return p.id
+        for pid, (parallels, start, end, closed) in self._periods.items():
+            if closed and parallel in parallels and start <= day <= end:
+                return pid
         return None
 
     def period_closed(self, period_id: str) -> bool:
-        return any(p.id == period_id and p.closed for p in self._periods)
+        fact = self._periods.get(period_id)
+        return fact is not None and fact[3]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +77,8 @@ class Job:
     plugin: SystemPlugin
     connector: Connector
     mapper: Mapper
+    #: the work types the system's mapping profile calls written (None: it says nothing)
+    written_work: tuple[str, ...] | None = None
 
     def close(self) -> None:
         self.connector.close()
@@ -93,7 +95,7 @@ def open_job(store: Store, setup: SystemSetup, *, client: httpx.Client | None = 
         with store.read() as tx:
             roster = tuple(roster_for(tx, setup.school_id, setup.system))
     mapper = plugin.mapper(MapperContext(setup.school_id, profile, settings, roster))
-    return Job(setup, plugin, connector, mapper)
+    return Job(setup, plugin, connector, mapper, profile.written_work)
 
 
 def pull(
@@ -114,6 +116,7 @@ def pull(
         settings=settings,
         push_targets=setup.push_targets,
         timezone=setup.tz,
+        written_work=job.written_work,
         options=options,
         progress=progress,
     )
@@ -131,3 +134,17 @@ def push(
         system=job.setup.system,
         progress=progress,
     ).run()
+
+
+def written_work(profiles: Iterable[tuple[str, Path | None]]) -> tuple[str, ...] | None:
+    """The work types that the mapping profiles of a school's systems — ``(plugin name, the
+    deployment's override)`` each — call written: all of them, for the local journal, whose
+    marks any of the systems may receive. ``None`` when no profile has a list."""
+    names: dict[str, None] = {}
+    said = False
+    for plugin_name, override in profiles:
+        listed = load_plugin(plugin_name).load_profile(override).written_work
+        if listed is not None:
+            said = True
+            names.update(dict.fromkeys(listed))
+    return tuple(names) if said else None

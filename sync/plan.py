@@ -11,14 +11,19 @@ by its hash), and as the system sends it now (*incoming*):
                                              the policy (``source-wins``, ``local-wins``,
                                              ``newer-wins``, ``manual``).
 
-Domain rules (:mod:`sync.rules`) come first: a grade-1 mark is rejected, a change inside a closed
-period is held as a conflict, corrected/deleted/late marks are recorded even when applied.
+Domain rules (:mod:`sync.rules`) come first: a grade-1 mark is rejected; a change touching a closed
+period (a record in it, moved into or out of it, a closed period's dates) is held as a conflict;
+corrected/deleted marks, late marks for written work, marks and absences outside a pupil's
+enrolment and homework in grade 1 are recorded (``noted``) and applied — the system holds them, and
+refusing what a system holds would only make the two disagree (a first full read, the
+*baseline*, takes placement as it is).
 Fields a system cannot carry (and fields the gateway owns, such as ``Period.closed``) are kept
 from the current record, so a system that lacks them never erases them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -120,9 +125,7 @@ class Planner:
             return Decision(Op.UNCHANGED, incoming.id, incoming=incoming, current=current)
         local_changed = agreed is not None and agreed != current_hash
         findings: list[Finding] = []
-        if held := rules.closed_period(incoming, self.ctx) or rules.closed_period(
-            current, self.ctx
-        ):
+        if held := rules.frozen(current, incoming, self.ctx):
             return Decision(
                 Op.CONFLICT,
                 incoming.id,
@@ -133,6 +136,7 @@ class Planner:
             )
         if not local_changed:
             findings.extend(rules.corrected(current, incoming))
+            findings.extend(self._noted(current, incoming))
             if unusual := rules.unusual_value(incoming):
                 findings.append(unusual)
             return Decision(
@@ -148,12 +152,13 @@ class Planner:
 
     def _create(self, incoming: Record, stored: Stored | None, new_hash: str) -> Decision:
         findings: list[Finding] = []
-        if not self.baseline and (held := rules.closed_period(incoming, self.ctx)):
+        if not self.baseline and (held := rules.frozen(None, incoming, self.ctx)):
             return Decision(Op.CONFLICT, incoming.id, incoming=incoming, findings=(held,))
         if isinstance(incoming, Mark) and (
             late := rules.late_mark(incoming, self.ctx, self.deadlines)
         ):
             findings.append(late)
+        findings.extend(self._noted(None, incoming))
         if unusual := rules.unusual_value(incoming):
             findings.append(unusual)
         op = Op.CREATE if stored is None else Op.UPDATE  # a soft-deleted record comes back
@@ -165,6 +170,16 @@ class Planner:
             findings=tuple(findings),
             agreed_hash=new_hash,
         )
+
+    def _noted(self, current: Record | None, incoming: Record) -> list[Finding]:
+        """Placement rules a system's record breaks (outside the pupil's enrolment, homework in
+        grade 1): noted for the deputy director, not refused — the system holds the record."""
+        if self.baseline:
+            return []
+        return [
+            dataclasses.replace(f, blocking=False)
+            for f in rules.placement(current, incoming, self.ctx)
+        ]
 
     def _both_changed(
         self, incoming: Record, current: Record, base: Record | None, new_hash: str
@@ -247,7 +262,7 @@ class Planner:
         if stored is None or stored.record is None:
             return Decision(Op.UNCHANGED, tomb.id)
         current = stored.record
-        if held := rules.closed_period(current, self.ctx):
+        if held := rules.frozen(current, None, self.ctx):
             return Decision(Op.CONFLICT, tomb.id, current=current, findings=(held,))
         findings: list[Finding] = []
         if note := rules.deleted(current):

@@ -5,9 +5,13 @@ configuration file is made of them, the engine reads nothing else of it.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sync.rules import WRITTEN_WORK, Deadlines, written_work
 
 Direction = Literal["pull", "push", "both", "off"]
 ConflictPolicy = Literal["source-wins", "local-wins", "newer-wins", "manual"]
@@ -51,3 +55,13 @@ class SyncSettings(_Strict):
     mark_deadline_days_10_11: int = Field(default=7, ge=0)
     #: records applied per transaction (with their checkpoint) on a pull
     chunk_size: int = Field(default=10_000, ge=1)
+
+    def deadlines(self, timezone: dt.tzinfo, written: Iterable[str] | None = None) -> Deadlines:
+        """The mark deadlines in the school's time zone, for the ``written`` work types (the
+        mapping profile's list; by default :data:`sync.rules.WRITTEN_WORK`)."""
+        return Deadlines(
+            self.mark_deadline_days_2_9,
+            self.mark_deadline_days_10_11,
+            timezone,
+            written_work(WRITTEN_WORK if written is None else written),
+        )

@@ -50,7 +50,6 @@ from sync.policy import EntityPolicy, SyncSettings
 from sync.prefetch import EntityStream, prefetch
 from sync.resolver import IdentityResolver
 from sync.roster import refresh_mapper
-from sync.rules import Deadlines
 from sync.runs import RunReport, finish_run, hold_run, start_run
 from sync.snapshots import SnapshotTracker
 from sync.stored import stored_states
@@ -105,6 +104,7 @@ class Puller:
         settings: SyncSettings,
         push_targets: Mapping[Entity, Sequence[str]],
         timezone: dt.tzinfo = dt.UTC,
+        written_work: Sequence[str] | None = None,
         options: PullOptions | None = None,
         progress: Progress | None = None,
     ) -> None:
@@ -120,9 +120,7 @@ class Puller:
         self.progress = progress
         self.facts = StoreFacts(school_id)
         self.resolver = IdentityResolver(system, school_id)
-        self.deadlines = Deadlines(
-            settings.mark_deadline_days_2_9, settings.mark_deadline_days_10_11, timezone
-        )
+        self.deadlines = settings.deadlines(timezone, written_work)
         self.report = RunReport(school_id, system, "pull")
         self._planners: dict[Entity, Planner] = {}
         self.snapshots = SnapshotTracker(school_id, system)

@@ -29,6 +29,7 @@ from sync import findings as finding_rows
 from sync.crash import crashpoint
 from sync.keys import record_key
 from sync.runs import RunReport, finish_run, start_run
+from sync.valid import read_valid
 
 log = structlog.get_logger("sync.push")
 
@@ -173,7 +174,8 @@ class Pusher:
                 self.progress(entity, len(items))
 
     def _prepare(self, tx: Tx, entity: Entity, items: Sequence[OutboxItem]) -> list[_Prepared]:
-        records = tx.records.get(entity, [i.record_id for i in items], include_deleted=True)
+        # a stored record that no longer validates is refused as an item, not a traceback
+        records, broken = read_valid(tx, entity, [i.record_id for i in items], include_deleted=True)
         own = tx.identity.ext_of(self.system, entity, [i.record_id for i in items])
         agreed = tx.identity.agreements(self.system, entity, [i.record_id for i in items])
         refs: dict[tuple[Entity, str], str] = {}
@@ -196,7 +198,9 @@ class Pusher:
         for item in items:
             rec = records.get(item.record_id)
             if rec is None:
-                out.append(_Prepared(item, None, None, "the record no longer exists"))
+                bad = broken.get(item.record_id)
+                why = f"{bad.reason} ({bad.field})" if bad else "the record no longer exists"
+                out.append(_Prepared(item, None, None, why))
                 continue
             try:
                 payload = {} if item.op == "delete" else self.mapper.to_wire(rec, resolve_ext)

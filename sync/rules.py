@@ -1,29 +1,66 @@
-"""The school's rules, checked before any conflict policy (``shared/domain.md``, rules 2–4).
+"""The school's rules, checked before any conflict policy (``shared/domain.md``).
 
 Pure functions over canonical records and a :class:`RuleContext` of read-only lookups. Each
-returns :class:`Finding` values; the planner decides what they do:
+returns :class:`Finding` values; the caller decides what they do — the planner for what a system
+sends (:mod:`sync.plan`), the local journal for what is entered here (:mod:`sync.journal`):
 
-- ``grade1_mark``      a mark for a first-grade pupil — rejected;
-- ``closed_period``    any change inside a closed period — held as a conflict, not applied;
-- ``corrected_mark``   a changed mark («исправление отметки») — recorded, then the policy applies;
-- ``deleted_mark``     a deleted mark — recorded, then the policy applies;
-- ``late_mark``        a mark entered after its deadline (5 days in grades 2–9, 7 in 10–11) —
-                       recorded, then applied;
-- ``unusual_mark``     a value a system's contract allows but the school would not expect in that
-                       place (``н/а`` as a current mark) — recorded, then applied.
+==================  ================================================  ==============  ==========
+kind                what                                              from a system   local
+==================  ================================================  ==============  ==========
+``grade1_mark``     a mark for a first-grade pupil                    rejected        refused
+``closed_period``   a change touching a closed period (a record in    held (open      refused
+                    it, moved into or out of it, its period mark, a   conflict)
+                    closed period's dates)
+``period_closing``  ``Period.closed`` changed other than by the       kept (gateway   refused
+                    periods command                                   field)
+``grade1_homework`` homework in a first-grade lesson                  noted           refused
+``outside_enrolment`` a mark or absence for a pupil outside their     noted           refused
+                    enrolment (left, not yet admitted, another class)
+``corrected_mark``  a changed mark («исправление отметки»)            noted           noted
+``deleted_mark``    a deleted mark                                    noted           noted
+``late_mark``       a mark for written work entered after its         noted           noted
+                    deadline (5 days in grades 2–9, 7 in 10–11)
+``unusual_mark``    a value the contract allows but the school would  noted           noted
+                    not expect there (``н/а`` as a current mark)
+==================  ================================================  ==============  ==========
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from mapping.model import Attendance, FinalMark, Lesson, Mark, Record
+from mapping.model import Attendance, FinalMark, Lesson, Mark, Period, Record
 from mapping.values import MarkKind
 
 #: the kind of finding a conflict is: both sides changed the record since they last agreed
 BOTH_CHANGED = "both_changed"
+GRADE1_MARK = "grade1_mark"
+GRADE1_HOMEWORK = "grade1_homework"
+CLOSED_PERIOD = "closed_period"
+PERIOD_CLOSING = "period_closing"
+OUTSIDE_ENROLMENT = "outside_enrolment"
+CORRECTED_MARK = "corrected_mark"
+DELETED_MARK = "deleted_mark"
+LATE_MARK = "late_mark"
+
+#: Written work («письменные работы») when a system's mapping profile lists none of its own:
+#: a mark for one of these is due within the deadline; other marks (an oral answer, homework)
+#: have none. Canonical work type names, compared ignoring case, ё/е and spacing.
+WRITTEN_WORK: tuple[str, ...] = (
+    "Контрольная работа",
+    "Самостоятельная работа",
+    "Проверочная работа",
+    "Диагностическая работа",
+    "Лабораторная работа",
+    "Практическая работа",
+    "Диктант",
+    "Изложение",
+    "Сочинение",
+    "Тест",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +78,28 @@ class Finding:
 class LessonInfo:
     date: dt.date
     parallel: int
+    class_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One enrolment movement of a pupil (admission, transfer, leaving, promotion)."""
+
+    date: dt.date
+    kind: str
+    from_class_id: str | None = None
+    to_class_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PupilInfo:
+    """What the rules know of a pupil's enrolment: the current class and status, and the
+    movements (oldest first) when the store holds any."""
+
+    class_id: str | None
+    active: bool = True
+    left_date: dt.date | None = None
+    movements: tuple[Movement, ...] = ()
 
 
 class RuleContext(Protocol):
@@ -49,6 +108,8 @@ class RuleContext(Protocol):
     def lesson(self, lesson_id: str) -> LessonInfo | None: ...
 
     def pupil_parallel(self, pupil_id: str) -> int | None: ...
+
+    def pupil(self, pupil_id: str) -> PupilInfo | None: ...
 
     def class_parallel(self, class_id: str) -> int | None: ...
 
@@ -59,16 +120,30 @@ class RuleContext(Protocol):
     def period_closed(self, period_id: str) -> bool: ...
 
 
+def normalise_work_type(name: str) -> str:
+    return " ".join(name.replace("ё", "е").replace("Ё", "Е").casefold().split())
+
+
+def written_work(names: Iterable[str]) -> frozenset[str]:
+    """Work type names as :attr:`Deadlines.written` compares them."""
+    return frozenset(normalise_work_type(n) for n in names)
+
+
 @dataclass(frozen=True)
 class Deadlines:
-    """Days allowed to enter a mark after its lesson, by grade band."""
+    """Days allowed to enter a mark for written work after its lesson, by grade band."""
 
     grades_2_9: int = 5
     grades_10_11: int = 7
     timezone: dt.tzinfo = field(default=dt.UTC)
+    #: the written work types (normalised, see :func:`written_work`)
+    written: frozenset[str] = field(default_factory=lambda: written_work(WRITTEN_WORK))
 
     def days_for(self, parallel: int) -> int:
         return self.grades_10_11 if parallel >= 10 else self.grades_2_9
+
+    def is_written(self, work_type: str | None) -> bool:
+        return work_type is not None and normalise_work_type(work_type) in self.written
 
 
 def grade1(record: Record, ctx: RuleContext) -> Finding | None:
@@ -81,13 +156,27 @@ def grade1(record: Record, ctx: RuleContext) -> Finding | None:
         parallel = info.parallel if info else None
     if parallel == 1:
         return Finding(
-            "grade1_mark", "first grade gets no marks (безотметочное обучение)", "value", True
+            GRADE1_MARK, "first grade gets no marks (безотметочное обучение)", "value", True
+        )
+    return None
+
+
+def grade1_homework(record: Record, ctx: RuleContext) -> Finding | None:
+    """Homework set in a first-grade lesson."""
+    if not isinstance(record, Lesson) or not (record.homework or "").strip():
+        return None
+    if ctx.class_parallel(record.class_id) == 1:
+        return Finding(
+            GRADE1_HOMEWORK,
+            "first grade gets no homework (безотметочное обучение)",
+            "homework",
+            True,
         )
     return None
 
 
 def closed_period(record: Record, ctx: RuleContext) -> Finding | None:
-    """A change to a lesson-bound record or a period mark inside a closed period."""
+    """A lesson-bound record, a lesson or a period mark inside a closed period."""
     if isinstance(record, Mark | Attendance):
         info = ctx.lesson(record.lesson_id)
         if info is None:
@@ -95,22 +184,136 @@ def closed_period(record: Record, ctx: RuleContext) -> Finding | None:
         period = ctx.closed_period(info.parallel, info.date)
         if period is not None:
             return Finding(
-                "closed_period", f"lesson of {info.date} is in closed period {period}", None, True
+                CLOSED_PERIOD, f"lesson of {info.date} is in closed period {period}", None, True
             )
     elif isinstance(record, Lesson):
         parallel = ctx.class_parallel(record.class_id)
         if parallel is not None and (period := ctx.closed_period(parallel, record.date)):
             return Finding(
-                "closed_period", f"lesson of {record.date} is in closed period {period}", None, True
+                CLOSED_PERIOD, f"lesson of {record.date} is in closed period {period}", None, True
             )
     elif isinstance(record, FinalMark) and record.period_id and ctx.period_closed(record.period_id):
-        return Finding("closed_period", f"period {record.period_id} is closed", "value", True)
+        return Finding(CLOSED_PERIOD, f"period {record.period_id} is closed", "value", True)
     return None
 
 
+def frozen(old: Record | None, new: Record | None, ctx: RuleContext) -> Finding | None:
+    """A change that touches a closed period: ``old`` is the record as stored (``None`` for a
+    new one), ``new`` as it would become (``None`` for a deletion). A record inside a closed
+    period, before or after the change — so a mark moved out of one or into one, a lesson whose
+    date moves out or in — and the dates or parallels of a closed period itself."""
+    for rec in (new, old):
+        if rec is not None and (found := closed_period(rec, ctx)):
+            return found
+    if isinstance(old, Period) and old.closed:
+        if new is None:
+            return Finding(CLOSED_PERIOD, f"period {old.id} is closed: it stays", None, True)
+        if isinstance(new, Period):
+            for name in ("start", "end", "parallels"):
+                if getattr(old, name) != getattr(new, name):
+                    return Finding(
+                        CLOSED_PERIOD,
+                        f"period {old.id} is closed: its {name} cannot change",
+                        name,
+                        True,
+                    )
+    return None
+
+
+def period_closing(old: Record | None, new: Record) -> Finding | None:
+    """``Period.closed`` set or cleared by a write: only the periods command (with its actor)
+    closes or reopens a period."""
+    if not isinstance(new, Period):
+        return None
+    before = old.closed if isinstance(old, Period) else False
+    if new.closed == before:
+        return None
+    verb = "closed" if new.closed else "reopened"
+    return Finding(
+        PERIOD_CLOSING,
+        f"period {new.id} is {verb} only with `schoolgate periods close|reopen --by NAME`",
+        "closed",
+        True,
+    )
+
+
+def _outside(pupil: PupilInfo, class_id: str, day: dt.date) -> str | None:
+    """Why a pupil is not in ``class_id`` on ``day``; ``None`` when they are (or nobody can
+    tell). On the day of a movement the pupil counts as in both classes."""
+    if not pupil.active and pupil.left_date is not None and day > pupil.left_date:
+        return f"the pupil left on {pupil.left_date}"
+    if pupil.movements:
+        first = pupil.movements[0]
+        if first.kind == "admission" and day < first.date:
+            return f"the pupil was admitted on {first.date}"
+        current = None if first.kind == "admission" else first.from_class_id
+        on_day: set[str | None] = set()
+        left_on: dt.date | None = None
+        for m in pupil.movements:
+            after = None if m.kind == "leaving" else m.to_class_id
+            if m.date > day:
+                break
+            if m.date == day:
+                on_day |= {current, after}
+            current = after
+            left_on = m.date if m.kind == "leaving" else None
+        classes = ({current} | on_day) - {None}
+        if not classes:
+            return f"the pupil left on {left_on}" if left_on else "the pupil is not enrolled"
+        if class_id not in classes:
+            return f"the pupil is not in class {class_id} on {day}"
+        return None
+    if pupil.class_id is not None and pupil.class_id != class_id:
+        return f"the pupil is not in class {class_id}"
+    return None
+
+
+def enrolment(record: Record, ctx: RuleContext) -> Finding | None:
+    """A mark or absence for a pupil outside their enrolment on the lesson's day: after they
+    left, before they were admitted, in a class they are not in."""
+    if not isinstance(record, Mark | Attendance):
+        return None
+    info = ctx.lesson(record.lesson_id)
+    pupil = ctx.pupil(record.pupil_id)
+    if info is None or pupil is None or info.class_id is None:
+        return None
+    why = _outside(pupil, info.class_id, info.date)
+    if why is None:
+        return None
+    return Finding(
+        OUTSIDE_ENROLMENT,
+        f"lesson of {info.date}: {why} (pupil {record.pupil_id})",
+        "pupil_id",
+        True,
+    )
+
+
+def placement(old: Record | None, new: Record, ctx: RuleContext) -> list[Finding]:
+    """Where a record belongs, checked on what a change brings: a mark or absence outside the
+    pupil's enrolment (when it is new or moves to another pupil or lesson), homework in grade 1
+    (when it is set or the lesson moves to another class)."""
+    out: list[Finding] = []
+    if isinstance(new, Mark | Attendance):
+        moved = not isinstance(old, Mark | Attendance) or (old.pupil_id, old.lesson_id) != (
+            new.pupil_id,
+            new.lesson_id,
+        )
+        if moved and (found := enrolment(new, ctx)):
+            out.append(found)
+    elif isinstance(new, Lesson):
+        changed = not isinstance(old, Lesson) or (old.homework, old.class_id) != (
+            new.homework,
+            new.class_id,
+        )
+        if changed and (found := grade1_homework(new, ctx)):
+            out.append(found)
+    return out
+
+
 def late_mark(mark: Mark, ctx: RuleContext, deadlines: Deadlines) -> Finding | None:
-    """A new mark entered more than the allowed days after its lesson («задним числом»)."""
-    if mark.created_at is None:
+    """A new mark for written work entered more than the allowed days after its lesson
+    («задним числом»). Marks of other work types have no deadline."""
+    if mark.created_at is None or not deadlines.is_written(mark.work_type):
         return None
     info = ctx.lesson(mark.lesson_id)
     if info is None:
@@ -119,8 +322,8 @@ def late_mark(mark: Mark, ctx: RuleContext, deadlines: Deadlines) -> Finding | N
     late_by = (entered - info.date).days - deadlines.days_for(info.parallel)
     if late_by > 0:
         return Finding(
-            "late_mark",
-            f"entered {entered} for the lesson of {info.date}: "
+            LATE_MARK,
+            f"{mark.work_type} entered {entered} for the lesson of {info.date}: "
             f"{late_by} day(s) after the {deadlines.days_for(info.parallel)}-day deadline",
             "created_at",
         )
@@ -136,13 +339,13 @@ def corrected(old: Record, new: Record) -> list[Finding]:
         if name in type(old).model_fields:
             before, after = getattr(old, name), getattr(new, name)
             if before != after:
-                out.append(Finding("corrected_mark", f"{name}: {before} → {after}", name))
+                out.append(Finding(CORRECTED_MARK, f"{name}: {before} → {after}", name))
     return out
 
 
 def deleted(old: Record) -> Finding | None:
     if isinstance(old, Mark | FinalMark):
-        return Finding("deleted_mark", f"mark {old.value} deleted", "value")
+        return Finding(DELETED_MARK, f"mark {old.value} deleted", "value")
     return None
 
 

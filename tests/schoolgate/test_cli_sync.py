@@ -139,6 +139,11 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
             for o in tx.outbox.find(status=None, limit=10**6)
             if o.record_id.startswith("demo-mark")
         ]
+        late = [c for c in tx.conflicts.find(status="noted", limit=10**6) if c.kind == "late_mark"]
+    # only written work has a deadline: no oral answer or homework is noted as late
+    written = {"Контрольная работа", "Самостоятельная работа", "Диктант", "Лабораторная работа",
+               "Практическая работа"}  # fmt: skip
+    assert late and {str(c.incoming["work_type"]) for c in late if c.incoming} <= written
     # three marks entered, each accepted by each of the three systems (АСИОУ by its receipt)
     assert sorted((o.record_id, o.system, o.status) for o in pushed) == [
         (f"demo-mark-{n}", system, "accepted")

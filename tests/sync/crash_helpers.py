@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import select
 
 from core.entities import PULL_ORDER, Entity
-from core.errors import RecordError
 from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
 from mapping.model import Attendance, Lesson, Mark, Record
@@ -300,7 +299,7 @@ def write_local_marks(
 ) -> tuple[list[Mark], list[Mark]]:
     """Through :class:`Journal`: ``new`` marks on (pupil, lesson) pairs that have none and
     ``changed`` marks with another value; one write per record, skipping what a rule refuses
-    (a closed period, grade 1) — the journal raises for those and stores nothing."""
+    (a closed period, grade 1) — the journal refuses those and stores nothing of them."""
     journal = world.journal()
     marks = sorted(
         (m for m in world.records(Entity.MARKS).values() if isinstance(m, Mark)),
@@ -379,11 +378,7 @@ def write_local_absences(world: World, count: int, prefix: str = "absent-") -> l
 
 
 def _written(journal: Journal, record: Record) -> bool:
-    try:
-        journal.write([record], actor="учитель")
-    except RecordError:
-        return False
-    return True
+    return journal.write([record], actor="учитель").ok
 
 
 def outbox_statuses(world: World) -> Counter[str]:

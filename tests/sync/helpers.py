@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from mapping.model import Mark
-from sync.rules import LessonInfo
+from sync.rules import LessonInfo, PupilInfo
 
 UTC = dt.UTC
 
@@ -15,6 +15,8 @@ UTC = dt.UTC
 class FakeContext:
     lessons: dict[str, LessonInfo] = field(default_factory=dict)
     pupils: dict[str, int] = field(default_factory=dict)
+    #: what the rules know of each pupil's enrolment
+    enrolled: dict[str, PupilInfo] = field(default_factory=dict)
     classes: dict[str, int] = field(default_factory=dict)
     #: (parallel, start, end, period id) of closed periods
     closed: list[tuple[int, dt.date, dt.date, str]] = field(default_factory=list)
@@ -25,6 +27,9 @@ class FakeContext:
 
     def pupil_parallel(self, pupil_id: str) -> int | None:
         return self.pupils.get(pupil_id)
+
+    def pupil(self, pupil_id: str) -> PupilInfo | None:
+        return self.enrolled.get(pupil_id)
 
     def class_parallel(self, class_id: str) -> int | None:
         return self.classes.get(class_id)
@@ -42,13 +47,14 @@ class FakeContext:
 def world() -> FakeContext:
     return FakeContext(
         lessons={
-            "L5": LessonInfo(dt.date(2025, 10, 14), 5),
-            "L1": LessonInfo(dt.date(2025, 10, 14), 1),
-            "L10": LessonInfo(dt.date(2025, 10, 14), 10),
-            "Lold": LessonInfo(dt.date(2025, 9, 10), 5),
+            "L5": LessonInfo(dt.date(2025, 10, 14), 5, "C5"),
+            "L1": LessonInfo(dt.date(2025, 10, 14), 1, "C1"),
+            "L10": LessonInfo(dt.date(2025, 10, 14), 10, "C10"),
+            "Lold": LessonInfo(dt.date(2025, 9, 10), 5, "C5"),
         },
         pupils={"P5": 5, "P1": 1, "P10": 10},
-        classes={"C5": 5},
+        enrolled={"P5": PupilInfo("C5"), "P1": PupilInfo("C1"), "P10": PupilInfo("C10")},
+        classes={"C5": 5, "C1": 1, "C10": 10},
     )
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from mapping.model import Period, Tombstone
+from mapping.model import Lesson, Period, Tombstone
 from sync.plan import Op, Planner, Stored, needs_base
 from sync.policy import EntityPolicy
 from sync.rules import Deadlines
@@ -69,7 +69,8 @@ def test_deleted_mark_is_recorded_and_applied() -> None:
 def test_late_mark_deadline_by_grade_band(lesson: str, entered: dt.date, late: bool) -> None:
     pupil = "P10" if lesson == "L10" else "P5"
     created = dt.datetime.combine(entered, dt.time(10), tzinfo=UTC)
-    d = planner().decide(mark(lesson=lesson, pupil=pupil, created=created), None)
+    written = mark(lesson=lesson, pupil=pupil, created=created, work_type="Контрольная работа")
+    d = planner().decide(written, None)
     assert d.op is Op.CREATE  # recorded, still applied
     assert ("late_mark" in kinds(d)) is late
 
@@ -79,8 +80,9 @@ def test_late_mark_counts_days_in_the_school_time_zone() -> None:
     created = dt.datetime(2025, 10, 19, 18, 30, tzinfo=UTC)
     tz = dt.timezone(dt.timedelta(hours=7))
     p = Planner(EntityPolicy(), world(), Deadlines(timezone=tz))
-    assert "late_mark" in kinds(p.decide(mark(created=created), None))
-    assert "late_mark" not in kinds(planner().decide(mark(created=created), None))
+    dictation = mark(created=created, work_type="Диктант")
+    assert "late_mark" in kinds(p.decide(dictation, None))
+    assert "late_mark" not in kinds(planner().decide(dictation, None))
 
 
 def test_change_inside_a_closed_period_is_held() -> None:
@@ -207,3 +209,88 @@ def test_baseline_read_takes_records_of_a_closed_period_as_they_are() -> None:
     p = Planner(EntityPolicy(), ctx, baseline=True)
     assert p.decide(mark(), None).op is Op.CREATE
     assert p.decide(mark("3"), agreed(mark("5"))).op is Op.CONFLICT  # a change still is held
+
+
+# --- issue 12: closed periods' dates, written work, enrolment --------------------------------
+def _closed_q1() -> Period:
+    return Period(
+        id="Q1",
+        school_id="s",
+        name="I четверть",
+        kind="quarter",
+        parallels=(5,),
+        start=dt.date(2025, 9, 1),
+        end=dt.date(2025, 10, 26),
+        closed=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "update",
+    [{"end": dt.date(2025, 10, 30)}, {"start": dt.date(2025, 9, 8)}, {"parallels": (5, 6)}],
+)
+def test_a_system_moving_a_closed_periods_dates_is_held(update: dict[str, object]) -> None:
+    current = _closed_q1()
+    incoming = Period.model_validate({**current.model_dump(), **update, "closed": False})
+    p = Planner(EntityPolicy(), world(), kept_fields=frozenset({"closed"}))
+    d = p.decide(incoming, agreed(current))
+    assert d.op is Op.CONFLICT and kinds(d) == ["closed_period"] and d.findings[0].blocking
+    assert "Q1" in d.findings[0].detail and d.findings[0].field == next(iter(update))
+    # deleting a closed period in the system waits for a person too
+    tomb = Tombstone(entity="periods", id="Q1", school_id="s")
+    assert p.decide_tombstone(tomb, agreed(current)).op is Op.CONFLICT
+
+
+def test_an_open_periods_dates_follow_the_system() -> None:
+    current = _closed_q1().model_copy(update={"closed": False})
+    incoming = current.model_copy(update={"end": dt.date(2025, 10, 30)})
+    d = Planner(EntityPolicy(), world()).decide(incoming, agreed(current))
+    assert d.op is Op.UPDATE and d.findings == ()
+
+
+def test_a_late_pulled_mark_is_noted_only_for_written_work() -> None:
+    created = dt.datetime(2025, 10, 30, 10, tzinfo=UTC)  # 16 days after the lesson
+    for work_type, late in (
+        ("Ответ на уроке", False),
+        ("Домашняя работа", False),
+        (None, False),
+        ("Самостоятельная работа", True),
+        ("САМОСТОЯТЕЛЬНАЯ РАБОТА", True),
+        ("Сочинение", True),
+    ):
+        d = planner().decide(mark(created=created, work_type=work_type), None)
+        assert d.op is Op.CREATE and ("late_mark" in kinds(d)) is late, work_type
+    from sync.rules import written_work
+
+    only_tests = Deadlines(written=written_work(["Тест"]))
+    d = Planner(EntityPolicy(), world(), only_tests).decide(
+        mark(created=created, work_type="Сочинение"), None
+    )
+    assert kinds(d) == []
+
+
+def test_a_pulled_mark_outside_the_enrolment_is_noted_and_applied() -> None:
+    from sync.rules import PupilInfo
+
+    ctx = world()
+    ctx.enrolled["Pgone"] = PupilInfo("C5", active=False, left_date=dt.date(2025, 10, 1))
+    ctx.enrolled["P5other"] = PupilInfo("C6")
+    for pupil, why in (("Pgone", "left on 2025-10-01"), ("P5other", "not in class C5")):
+        d = Planner(EntityPolicy(), ctx).decide(mark(pupil=pupil), None)
+        assert d.op is Op.CREATE and kinds(d) == ["outside_enrolment"], pupil
+        assert not d.findings[0].blocking and why in d.findings[0].detail
+    # a correction of a mark already there is no new placement: nothing to note
+    d = Planner(EntityPolicy(), ctx).decide(mark("3", pupil="Pgone"), agreed(mark(pupil="Pgone")))
+    assert kinds(d) == ["corrected_mark"]
+    # the first full read of a system is its baseline: placement taken as it is
+    base = Planner(EntityPolicy(), ctx, baseline=True).decide(mark(pupil="Pgone"), None)
+    assert base.op is Op.CREATE and base.findings == ()
+
+
+def test_pulled_homework_in_grade_1_is_noted_not_refused() -> None:
+    lesson = Lesson(
+        id="L1x", school_id="s", class_id="C1", subject_id="S", date=dt.date(2025, 10, 14),
+        number=1, homework="Прописи",
+    )  # fmt: skip
+    d = planner().decide(lesson, None)
+    assert d.op is Op.CREATE and kinds(d) == ["grade1_homework"] and not d.findings[0].blocking

@@ -118,7 +118,7 @@ def test_pending_receipts_are_polled_by_a_later_push_and_recorded_once(aworld: W
     assert pull(aworld, "asiou").status == "success"
     _close_half_year_on_the_simulator(aworld)
     ok, bad, new = _edits(aworld)
-    assert aworld.journal().write([ok, bad, new], actor="учитель")["queued"] == 3
+    assert aworld.journal().write([ok, bad, new], actor="учитель").queued == 3
 
     sent = push(aworld, "asiou")
     assert sent.status == "success", sent.error
@@ -169,11 +169,11 @@ def test_a_new_mark_edited_before_any_pull_stays_one_record_in_asiou(aworld: Wor
     assert pull(aworld, "asiou").status == "success"
     _, _, new = _edits(aworld)
     journal = aworld.journal()
-    assert journal.write([new], actor="учитель")["queued"] == 1
+    assert journal.write([new], actor="учитель").queued == 1
     push(aworld, "asiou")  # sent
     push(aworld, "asiou")  # receipt read: accepted
     edited = new.model_copy(update={"value": MarkValue.parse("4")})
-    assert journal.write([edited], actor="учитель")["queued"] == 1
+    assert journal.write([edited], actor="учитель").queued == 1
     push(aworld, "asiou")
     push(aworld, "asiou")
     with aworld.store.read() as tx:

@@ -49,7 +49,7 @@ def test_local_edit_is_pushed_once_and_the_next_pull_is_a_fixed_point(world: Wor
     before = len(es2_marks(world))
 
     counts = world.journal().write([changed, new], actor="учитель")
-    assert counts["queued"] == 2
+    assert counts.queued == 2 and counts.ok
     report = push(world)
     assert report.status == "success", report.error
     held = es2_marks(world)

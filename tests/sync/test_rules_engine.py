@@ -11,6 +11,7 @@ import pytest
 from core.entities import Entity
 from fixtures.school import SchoolData
 from mapping.model import Mark, Period
+from sync.periods import close_period
 from sync.resolutions import resolve_conflict
 from tests.sync.conftest import BOTH, pull
 from tests.sync.worlds import ASIOU_CODE, World, asiou_server, open_world, system_table
@@ -62,9 +63,7 @@ def _close_first_quarter(world: World) -> Period:
     )
     stored = world.records(Entity.PERIODS)[gid]
     assert isinstance(stored, Period) and not stored.closed
-    closed = stored.model_copy(update={"closed": True})
-    world.journal().write([closed], actor="завуч")
-    return closed
+    return close_period(world.store, stored.id, by="завуч").period
 
 
 def test_a_corrected_mark_is_applied_and_noted(aworld: World) -> None:
@@ -147,3 +146,23 @@ def test_a_grade1_mark_from_a_system_is_rejected(aworld: World) -> None:
     assert len(aworld.records(Entity.MARKS)) == marks_before
     [refused] = _findings(aworld, "rejected", "grade1_mark")
     assert refused.incoming is not None and refused.incoming["value"] == "5"
+
+
+def test_a_system_moving_a_closed_periods_dates_waits_for_a_person(aworld: World) -> None:
+    period = _close_first_quarter(aworld)
+    aworld.sim.mutate(Entity.PERIODS, period.ext_ids["asiou"], Окончание="2025-11-02")  # type: ignore[attr-defined]
+    report = pull(aworld, "asiou")
+    assert report.counts.as_dict()[Entity.PERIODS.value] == {"conflicts": 1}
+    held = aworld.records(Entity.PERIODS)[period.id]
+    assert isinstance(held, Period) and held.end == period.end and held.closed
+    [conflict] = _findings(aworld, "open", "closed_period")
+    assert (
+        conflict.record_id == period.id
+        and conflict.field == "end"
+        and period.id in (conflict.detail or "")
+    )
+    assert conflict.incoming is not None and conflict.incoming["end"] == "2025-11-02"
+    # a person takes the system's dates; the period stays closed
+    resolve_conflict(aworld.store, conflict.id, "remote", by="завуч")
+    moved = aworld.records(Entity.PERIODS)[period.id]
+    assert isinstance(moved, Period) and str(moved.end) == "2025-11-02" and moved.closed
