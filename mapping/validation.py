@@ -47,14 +47,15 @@ def build(
         return record
     entity = str(getattr(model, "entity", model.__name__))
     droppable = _optional_fields(model)
-    notes = list(notes)
+    dropped_now: list[FieldNote] = []
     for err in errors:
         top = err["loc"][0] if err["loc"] else None
         if top not in droppable or fields.get(str(top)) is None:
             raise _refusal(err, entity, record_id, system)
-        if all(n.field != top for n in notes):
-            notes.append(_note(str(top), err, fields[str(top)]))
-    kept = {**fields, **{n.field: None for n in notes}}
+        if all(n.field != top for n in dropped_now):
+            dropped_now.append(_note(str(top), err, fields[str(top)]))
+    notes = [*notes, *dropped_now]
+    kept = {**fields, **{n.field: None for n in dropped_now}}
     try:
         record = model(**kept)
     except ValidationError as again:

@@ -280,3 +280,12 @@ def test_override_file_changes_a_code(tmp_path: Path) -> None:
     assert prof.code("attendance", "Б") == "Б"  # the rest of the table stands
     m = to_canonical(Entity.MARKS, MARK, profile=prof, school_id="sch")
     assert m.work_type == "Контрольная"  # type: ignore[union-attr]
+
+
+def test_a_corrected_name_and_a_dropped_field_on_one_record() -> None:
+    both = canon(Entity.PUPILS, {**PUPIL, "first_name": "Mария", "snils": "112-233-445 96"})
+    assert isinstance(both, Pupil) and both.first_name == "Мария" and both.snils is None
+    assert sorted((n.field, n.corrected) for n in both.field_notes) == [
+        ("first_name", True),
+        ("snils", False),
+    ]
