@@ -75,6 +75,8 @@ class SecretRef(_Strict):
             raise ConfigError(
                 f"cannot read secret file {self.file}: {exc.strerror}", key=key
             ) from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"secret file {self.file} is not UTF-8 text", key=key) from None
 
     def __repr__(self) -> str:  # never a value, only where it is
         return f"SecretRef(env={self.env!r})" if self.env else f"SecretRef(file={str(self.file)!r})"
@@ -158,6 +160,8 @@ class SchoolConfig(_Strict):
 
 class StoreConfig(_Strict):
     url: str = "sqlite:///schoolgate.db"
+    #: the database password, never inside ``url``: ``{ env = "…" }`` or ``{ file = "…" }``
+    password: SecretRef | None = None
     echo: bool = False
 
     @field_validator("url")
@@ -165,7 +169,20 @@ class StoreConfig(_Strict):
     def _url(cls, v: str) -> str:
         if not v.startswith(("sqlite", "postgresql")):
             raise ValueError("store url must be sqlite:///… or postgresql+psycopg://…")
+        if _has_password(v):
+            raise ValueError(
+                "the store URL holds a password: give it as store.password = "
+                '{ env = "VAR" } or { file = "/run/secrets/…" } instead'
+            )
         return v
+
+    def secret(self) -> str | None:
+        """The database password, read now (``None`` when none is configured)."""
+        return (
+            None
+            if self.password is None
+            else self.password.resolve("store.password").get_secret_value()
+        )
 
 
 class LogConfig(_Strict):
@@ -197,6 +214,14 @@ class GatewayConfig(_Strict):
         """The job setups of every configured (school, system), or of the ones named."""
         schools = [self.school(school)] if school else self.schools
         return [sc.setup(key) for sc in schools for key in ([system] if system else sc.systems)]
+
+
+def _has_password(url: str) -> bool:
+    """Whether ``scheme://user:password@host…`` carries a password (not shown in any message)."""
+    _, sep, rest = url.partition("://")
+    netloc = rest.split("/", 1)[0] if sep else ""
+    userinfo, at, _ = netloc.rpartition("@")
+    return bool(at) and ":" in userinfo
 
 
 def parse_config(data: dict[str, Any], *, source: str = "configuration") -> GatewayConfig:

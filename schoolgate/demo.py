@@ -170,7 +170,7 @@ def run(
         console.print(f"simulators: ES2 {sims['es2']}, АСИОУ {sims['asiou']}, О7 {sims['o7']}")
         console.print(f"configuration: {cfg_path}")
         config = load_config(cfg_path)
-        store = Store.open(config.store.url)
+        store = runner.open_store(config)
         before, after = store.upgrade()
         console.print(f"store: {store.display_url} (revision {before} → {after})")
         sc = config.schools[0]

@@ -21,6 +21,11 @@ from sync.pull import Progress, PullOptions
 from sync.runs import RunReport
 
 
+def open_store(config: GatewayConfig) -> Store:
+    """The configured store, its password (if any) read from its secret reference."""
+    return Store.open(config.store.url, password=config.store.secret(), echo=config.store.echo)
+
+
 def pull(
     store: Store,
     config: GatewayConfig,

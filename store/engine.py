@@ -111,11 +111,15 @@ class Store:
             event.listen(engine, "commit", lambda conn: checkpointer.notify())
 
     @classmethod
-    def open(cls, url: str, *, echo: bool = False) -> Store:
+    def open(cls, url: str, *, password: str | None = None, echo: bool = False) -> Store:
+        """The store at ``url``; ``password`` is kept out of the URL so that no message, log
+        line or repr can show it."""
         try:
             parsed = make_url(url)
         except ArgumentError:
             raise StoreError("the store URL is not a database URL") from None
+        if password is not None:
+            parsed = parsed.set(password=password)
         backend = parsed.get_backend_name()
         if backend == "sqlite":
             engine = create_engine(parsed, echo=echo)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from schoolgate import runner
 from schoolgate.cli._common import config_or_default, console, reported_errors
-from store import Store
 from sync import periods as period_ops
 from sync.periods import PeriodState
 
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         with reported_errors():
             cfg = config_or_default(config)
             schools = [school] if school else [s.id for s in cfg.schools]
-            with Store.open(cfg.store.url) as store:
+            with runner.open_store(cfg) as store:
                 rows = [
                     _row(s, sid) for sid in schools for s in period_ops.list_periods(store, sid)
                 ]
@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         (the local journal refuses changes; a system's changes wait for a person)."""
         with reported_errors():
             cfg = config_or_default(config)
-            with Store.open(cfg.store.url) as store:
+            with runner.open_store(cfg) as store:
                 state = period_ops.close_period(store, period_id, by=by)
         _said("closed", state)
 
@@ -86,6 +86,6 @@ def register(app: typer.Typer) -> None:
         """Reopen a closed period (audited: who and when)."""
         with reported_errors():
             cfg = config_or_default(config)
-            with Store.open(cfg.store.url) as store:
+            with runner.open_store(cfg) as store:
                 state = period_ops.reopen_period(store, period_id, by=by)
         _said("reopened", state)

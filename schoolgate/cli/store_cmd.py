@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from core.entities import Entity
+from schoolgate import runner
 from schoolgate.cli._common import config_or_default, console, err_console, reported_errors
-from store import Paging, Store
+from store import Paging
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="configuration TOML")]
 
@@ -21,7 +22,7 @@ def register(app: typer.Typer) -> None:
         """Create the journal store, or upgrade it to the newest schema."""
         with reported_errors():
             cfg = config_or_default(config)
-            with Store.open(cfg.store.url) as store:
+            with runner.open_store(cfg) as store:
                 before, after = store.upgrade()
                 url = store.display_url
         if before == after:
@@ -39,7 +40,7 @@ def register(app: typer.Typer) -> None:
         """Show the store, the schools of the configuration and the latest sync runs."""
         with reported_errors():
             cfg = config_or_default(config)
-            with Store.open(cfg.store.url) as store:
+            with runner.open_store(cfg) as store:
                 revision, head = store.revision(), store.head()
                 url = store.display_url
                 counts: dict[Entity, int] = {}

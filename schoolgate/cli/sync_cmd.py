@@ -27,7 +27,7 @@ SystemOpt = Annotated[str | None, typer.Option("--system", help="one system (es2
 
 def _store(config_path: Path | None) -> tuple[Store, object]:
     config = config_or_default(config_path)
-    store = Store.open(config.store.url)
+    store = runner.open_store(config)
     return store, config
 
 
@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
         """Pull from and push to the configured systems."""
         with reported_errors():
             cfg = config_or_default(config)
-            store = Store.open(cfg.store.url)
+            store = runner.open_store(cfg)
             entities = frozenset(Entity(e) for e in entity) if entity else None
             options = PullOptions(full=full, dry_run=dry_run, entities=entities)
             reports: list[RunReport] = []
@@ -266,7 +266,7 @@ def register(app: typer.Typer) -> None:
         """Approve a hold and run the held pull with the hold lifted."""
         with reported_errors():
             cfg = config_or_default(config)
-            store = Store.open(cfg.store.url)
+            store = runner.open_store(cfg)
             print_reports([runner.approve_hold(store, cfg, hold_id, by=_user())])
 
     @holds.command("discard")

@@ -127,3 +127,48 @@ def test_owner_decides_when_no_policy_is_given() -> None:
         == "newer-wins"
     )
     assert EntityPolicy().default_policy == "source-wins"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://gateway:Pa55w0rd@db.local/journal",
+        "postgresql://gateway:Pa55w0rd@127.0.0.1:5432/test",
+    ],
+)
+def test_a_store_url_with_a_password_is_refused_with_a_pointer(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({"store": {"url": url}})
+    message = str(info.value)
+    assert "Pa55w0rd" not in message
+    assert message.startswith("store.url:") and "store.password" in message
+
+
+def test_the_store_password_comes_from_a_secret_reference(
+    monkeypatch: pytest.MonkeyPatch, pg_server: str
+) -> None:
+    from schoolgate.runner import open_store
+
+    monkeypatch.setenv("SG_T_STORE_PW", "not-needed-with-trust-auth")
+    cfg = parse_config(
+        {
+            "store": {
+                "url": pg_server.replace("root@", "root@"),
+                "password": {"env": "SG_T_STORE_PW"},
+            }
+        }
+    )
+    assert cfg.store.secret() == "not-needed-with-trust-auth"
+    with open_store(cfg) as store:
+        store.revision()  # connects (trust auth takes any password)
+        assert "not-needed" not in store.display_url and "***" in store.display_url
+
+
+def test_a_secret_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_bytes("пароль".encode("cp1251"))
+    with pytest.raises(ConfigError) as info:
+        SecretRef(file=secret).resolve("systems.es2.credentials.client_secret")
+    assert str(info.value) == (
+        f"systems.es2.credentials.client_secret: secret file {secret} is not UTF-8 text"
+    )
