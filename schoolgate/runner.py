@@ -26,6 +26,18 @@ def open_store(config: GatewayConfig) -> Store:
     return Store.open(config.store.url, password=config.store.secret(), echo=config.store.echo)
 
 
+def checked_setups(
+    config: GatewayConfig, school: str | None = None, system: str | None = None
+) -> list[SystemSetup]:
+    """The setups of every configured (school, system), or of those named — each checked at
+    start, before any work (secrets read, plugin installed, directions served, profile read), so
+    that a mistake in a later school never shows after earlier schools were synced."""
+    setups = config.setups(school, system)
+    for setup in setups:
+        jobs.preflight(setup)
+    return setups
+
+
 def pull(
     store: Store,
     config: GatewayConfig,

@@ -84,6 +84,14 @@ class Job:
         self.connector.close()
 
 
+def preflight(setup: SystemSetup) -> None:
+    """Everything about a setup that can be wrong before any network or store work: the plugin
+    is installed, the directions are ones the system serves, the profile override reads."""
+    plugin = load_plugin(setup.plugin_name)
+    check_directions(setup, plugin.connector.declared_capabilities())
+    plugin.load_profile(setup.profile_override)
+
+
 def open_job(store: Store, setup: SystemSetup, *, client: httpx.Client | None = None) -> Job:
     plugin = load_plugin(setup.plugin_name)
     check_directions(setup, plugin.connector.declared_capabilities())

@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
                 console=console,
                 transient=True,
             ) as bar:
-                for setup in cfg.setups(school, system):
+                for setup in runner.checked_setups(cfg, school, system):
                     task = bar.add_task(f"{setup.school_id} ← {setup.system}", total=None)
                     job = jobs.open_job(store, setup)
                     try:
