@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from schoolgate.cli._common import LOG_OVERRIDE
 from schoolgate.logs import configure_logging
 
 app = typer.Typer(
@@ -20,12 +21,20 @@ app = typer.Typer(
 @app.callback()
 def _root(
     log_format: Annotated[
-        str, typer.Option("--log-format", help="json (machines) or console (people)")
-    ] = "json",
-    log_level: Annotated[str, typer.Option("--log-level")] = "info",
+        str | None,
+        typer.Option("--log-format", help="json (machines) or console (people); default: [log]"),
+    ] = None,
+    log_level: Annotated[
+        str | None, typer.Option("--log-level", help="debug, info, warning, error; default: [log]")
+    ] = None,
 ) -> None:
-    fmt: Literal["json", "console"] = "console" if log_format == "console" else "json"
-    configure_logging(fmt, log_level)
+    """Logging as the options say; what they leave unsaid comes from the configuration's
+    ``[log]`` table once it is read (see :func:`schoolgate.cli._common.config_or_default`)."""
+    fmt: Literal["json", "console"] | None = (
+        None if log_format is None else ("console" if log_format == "console" else "json")
+    )
+    LOG_OVERRIDE.update(format=fmt, level=log_level)
+    configure_logging(fmt or "json", log_level or "info")
 
 
 def _register() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -12,6 +13,7 @@ from rich.markup import escape
 
 from core.errors import GatewayError
 from schoolgate.config import GatewayConfig, load_config
+from schoolgate.logs import configure_logging
 
 
 def _console(stderr: bool = False) -> Console:
@@ -26,13 +28,21 @@ err_console = _console(stderr=True)
 DEFAULT_CONFIG = Path("schoolgate.toml")
 
 
+#: the ``--log-format``/``--log-level`` given on the command line (``None``: not given)
+LOG_OVERRIDE: dict[str, Any] = {"format": None, "level": None}
+
+
 def config_or_default(path: Path | None) -> GatewayConfig:
-    """The configuration at ``path``; without one, ``schoolgate.toml`` if present, else defaults."""
+    """The configuration at ``path``; without one, ``schoolgate.toml`` if present, else defaults.
+    Its ``[log]`` table takes effect for what the command line left unsaid."""
     if path is None:
-        if DEFAULT_CONFIG.exists():
-            return load_config(DEFAULT_CONFIG)
-        return GatewayConfig()
-    return load_config(path)
+        config = load_config(DEFAULT_CONFIG) if DEFAULT_CONFIG.exists() else GatewayConfig()
+    else:
+        config = load_config(path)
+    configure_logging(
+        LOG_OVERRIDE["format"] or config.log.format, LOG_OVERRIDE["level"] or config.log.level
+    )
+    return config
 
 
 @contextmanager

@@ -57,3 +57,35 @@ def test_a_missing_secret_of_any_school_is_found_at_start(
     cfg["schools"][1]["systems"]["o7"]["entities"] = {}  # type: ignore[index]
     with pytest.raises(Exception, match="SG_T_O7_PASSWORD is not set"):
         checked_setups(parse_config(cfg))
+
+
+def test_the_log_table_takes_effect_and_the_command_line_overrides_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fixtures.generator import generate_school
+    from tests.sync.worlds import es2_server
+
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+    school = generate_school(5, "tiny")
+    with es2_server(school) as (sim, url):
+        cfg = {
+            "store": {"url": f"sqlite:///{tmp_path}/l.db"},
+            "log": {"format": "json", "level": "error"},
+            "schools": [
+                {
+                    "id": school.school.id,
+                    "name": "Школа",
+                    "systems": {"es2": system_table("es2", url, str(sim.school_id), {})},
+                }
+            ],
+        }
+        path = tmp_path / "gw.toml"
+        path.write_bytes(tomli_w.dumps(cfg).encode())
+        assert runner.invoke(app, ["init", "--config", str(path)]).exit_code == 0
+        quiet = runner.invoke(app, ["sync", "--config", str(path), "--direction", "pull"])
+        assert quiet.exit_code == 0 and "pull finished" not in quiet.output
+        loud = runner.invoke(
+            app, ["--log-level", "info", "sync", "--config", str(path), "--direction", "pull"]
+        )
+        assert loud.exit_code == 0 and '"event": "pull finished"' in loud.output
