@@ -100,12 +100,15 @@ class Codec:
             return None
         return {f: content[f] for f in self.natural_key}
 
-    def decode(self, row: Mapping[str, Any] | RowMapping) -> Record:
+    def decode(
+        self, row: Mapping[str, Any] | RowMapping, ext_ids: Mapping[str, str] | None = None
+    ) -> Record:
+        """The record of a row; ``ext_ids`` come from the identity map (never from the row)."""
         data = {f: row[f] for f in self.content_fields + self.extra_fields}
         data["id"] = row["id"]
         data["school_id"] = row["school_id"]
-        data["ext_ids"] = row["ext_ids"] or {}
         data["modified_at"] = row["modified_at"]
+        data["ext_ids"] = dict(ext_ids) if ext_ids else {}
         return self.model.model_validate(data)
 
 
@@ -116,7 +119,7 @@ def _compile_encoder(codec: Codec) -> Callable[[Record], tuple[dict[str, Any], s
     """A function made for one entity: the row and the hash in one pass, no generic loops."""
     env: dict[str, Any] = {}
     lines = ["def encode(r):", "    v = r.__dict__"]
-    row = ['"id": v["id"]', '"school_id": v["school_id"]', '"ext_ids": v["ext_ids"]']
+    row = ['"id": v["id"]', '"school_id": v["school_id"]']
     row += ['"modified_at": v["modified_at"]'] + [f'"{f}": v["{f}"]' for f in codec.extra_fields]
     for i, f in enumerate(codec.content_fields):
         db = codec.to_db[f]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from core.entities import Entity
 from mapping.model import Record
 from store.codec import CODECS
+from store.identity import ext_ids_by_gid
 from store.records import AUDIT, table_of
 from store.repo import Repo
 
@@ -35,7 +36,8 @@ class HistoryRepo(Repo):
             return None
         m = dict(row._mapping)
         content = codec.row_content(m)
-        meta = {"id": m["id"], "school_id": m["school_id"], "ext_ids": m["ext_ids"] or {}}
+        links = ext_ids_by_gid(self.conn, entity, [record_id]).get(record_id, {})
+        meta = {"id": m["id"], "school_id": m["school_id"], "ext_ids": links}
         for f in codec.extra_fields:
             meta[f] = m[f]
         audits = self.conn.execute(

@@ -1,12 +1,19 @@
 """The identity map (``tx.identity``): (system, entity, external id) ⇄ gateway id, and on each
 link the content hash that system and the store last agreed on (``synced_hash``) — which tells a
-local edit (store moved) from a remote one (system moved) and both from a conflict."""
+local edit (store moved) from a remote one (system moved) and both from a conflict.
+
+The identity map is the one source of a record's ids in the systems: a link made by a pull, a
+push or a person is the record's id there at once, for every reader. Records read from the store
+carry their ``ext_ids`` from here (:func:`ext_ids_by_gid`); the record tables keep no copy that
+could fall behind. When a system has two ids for one record (a duplicate there, linked to the
+same person), the earliest link is the one a reader sees.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from core.entities import Entity
 from core.errors import StoreError
@@ -20,6 +27,26 @@ from store.types import utcnow
 IDENTITY = table(IdentityRow)
 _CHUNK = 10_000
 _LINK_COLUMNS = ("system", "entity", "external_id", "gateway_id", "synced_hash", "created_at")
+
+
+def ext_ids_by_gid(
+    conn: Connection, entity: Entity, gids: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    """``gid → {system: external id}`` of the linked ones among ``gids`` (the earliest link of
+    a system wins). One lookup by gateway id per chunk (its own index)."""
+    wanted = list(dict.fromkeys(gids))
+    c = IDENTITY.c
+    out: dict[str, dict[str, str]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        stmt = (
+            select(c.gateway_id, c.system, c.external_id, c.entity)
+            .where(one_of(conn, c.gateway_id, wanted[start : start + _CHUNK]))
+            .order_by(c.id)
+        )
+        for gid, system, ext, ent in conn.execute(stmt):
+            if ent == entity.value:
+                out.setdefault(gid, {}).setdefault(system, ext)
+    return out
 
 
 class IdentityRepo(Repo):
@@ -71,14 +98,26 @@ class IdentityRepo(Repo):
             self.conn.execute(IDENTITY.insert(), new)
 
     def ext_ids_of(self, gid: str) -> dict[str, str]:
-        """``system → external id`` of a gateway id."""
+        """``system → external id`` of a gateway id (the earliest link of a system)."""
         c = IDENTITY.c
-        rows = self.conn.execute(select(c.system, c.external_id).where(c.gateway_id == gid))
-        return {system: ext for system, ext in rows}
+        rows = self.conn.execute(
+            select(c.system, c.external_id).where(c.gateway_id == gid).order_by(c.id)
+        )
+        out: dict[str, str] = {}
+        for system, ext in rows:
+            out.setdefault(system, ext)
+        return out
+
+    def ext_ids_many(self, entity: Entity, gids: Iterable[str]) -> dict[str, dict[str, str]]:
+        """``gid → {system: external id}`` (see :func:`ext_ids_by_gid`)."""
+        return ext_ids_by_gid(self.conn, entity, gids)
 
     def ext_of(self, system: str, entity: Entity, gids: Iterable[str]) -> dict[str, str]:
-        """``gid → external id in system`` for the linked ones."""
-        return {gid: ext for gid, ext, _ in self._links(system, entity, gids)}
+        """``gid → external id in system`` for the linked ones (the earliest link)."""
+        out: dict[str, str] = {}
+        for gid, ext, _ in self._links(system, entity, gids):
+            out.setdefault(gid, ext)
+        return out
 
     def linked_gids(self, system: str, entity: Entity) -> set[str]:
         c = IDENTITY.c
@@ -99,8 +138,10 @@ class IdentityRepo(Repo):
         c = IDENTITY.c
         out: list[tuple[str, str, str | None]] = []
         for start in range(0, len(wanted), _CHUNK):
-            stmt = select(c.gateway_id, c.external_id, c.synced_hash, c.system, c.entity).where(
-                one_of(self.conn, c.gateway_id, wanted[start : start + _CHUNK])
+            stmt = (
+                select(c.gateway_id, c.external_id, c.synced_hash, c.system, c.entity)
+                .where(one_of(self.conn, c.gateway_id, wanted[start : start + _CHUNK]))
+                .order_by(c.id)
             )
             out.extend(
                 (gid, ext, h)

@@ -1,23 +1,43 @@
-"""The durable outbox of pushes: enqueued once per idempotency key, claimed, results recorded."""
+"""The durable outbox of pushes: enqueued once per idempotency key, claimed, results recorded.
+
+An item's status says where it is::
+
+    pending ──claim──▶ sending ──▶ accepted | duplicate | rejected     (final)
+       ▲                  │  └───▶ sent ──receipt──▶ accepted | duplicate | rejected
+       │                  └──────▶ failed ──next_attempt_at──▶ (claimed again)
+       └── release (claimed, never sent) / requeue (a crash left it sending)
+
+``failed`` means the outcome is unknown or the item could not go out (a timeout, a reset after
+sending, a batch answer without it, an unreadable receipt): it is sent again with the same key —
+which the contracts make safe — from ``next_attempt_at`` on. Only ``rejected`` is a refusal.
+A queued push that the system turns out to hold already is *settled*: removed before it is ever
+sent (:meth:`OutboxRepo.settle`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import StoreError
+from store.params import one_of
 from store.repo import Repo
 from store.tables import table
 from store.tables.gateway import OutboxRow
 from store.types import utcnow
 
 OUTBOX = table(OutboxRow)
+_CHUNK = 10_000
 STATUSES = frozenset({"pending", "sending", "sent", "accepted", "duplicate", "rejected", "failed"})
+#: items that still need the system: waiting to go, going, awaiting a receipt, to be sent again
+WAITING = ("pending", "sending", "sent", "failed")
+#: items whose outcome is known
+FINAL = ("accepted", "duplicate", "rejected")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +57,7 @@ class OutboxItem:
     error: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    next_attempt_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +83,8 @@ class OutboxResult:
     ticket: str | None = None
     remote_id: str | None = None
     error: str | None = None
+    #: for ``failed``: when to send it again
+    next_attempt_at: dt.datetime | None = None
 
 
 class OutboxRepo(Repo):
@@ -124,14 +147,25 @@ class OutboxRepo(Repo):
         return int(done.rowcount or 0)
 
     def claim(
-        self, school_id: str, system: str, limit: int = 100, *, retry_failed: bool = False
+        self,
+        school_id: str,
+        system: str,
+        limit: int = 100,
+        *,
+        retry_failed: bool = False,
+        now: dt.datetime | None = None,
     ) -> list[OutboxItem]:
-        """Mark up to ``limit`` pending items (oldest first) as sending and return them."""
+        """Mark up to ``limit`` items (oldest first) as sending and return them: pending ones,
+        and failed ones whose next attempt is due (``retry_failed``: every failed one)."""
         c = OUTBOX.c
-        wanted = ["pending", "failed"] if retry_failed else ["pending"]
+        due = c.status == "failed"
+        if not retry_failed:
+            due = and_(
+                due, or_(c.next_attempt_at.is_(None), c.next_attempt_at <= (now or utcnow()))
+            )
         stmt = (
             select(c.id)
-            .where(c.school_id == school_id, c.system == system, c.status.in_(wanted))
+            .where(c.school_id == school_id, c.system == system, or_(c.status == "pending", due))
             .order_by(c.id)
             .limit(limit)
         )
@@ -149,7 +183,7 @@ class OutboxRepo(Repo):
         return [OutboxItem(**r._mapping) for r in rows]
 
     def record(self, results: Sequence[OutboxResult]) -> None:
-        """Store each item's outcome (its remote receipt, id or error)."""
+        """Store each item's outcome (its remote receipt, id or error; when to try again)."""
         for res in results:
             if res.status not in STATUSES:
                 raise StoreError(f"outbox item {res.id}: unknown status {res.status!r}")
@@ -165,6 +199,7 @@ class OutboxRepo(Repo):
                 ticket=bindparam("b_ticket"),
                 remote_id=bindparam("b_remote_id"),
                 error=bindparam("b_error"),
+                next_attempt_at=bindparam("b_next"),
                 updated_at=now,
             ),
             [
@@ -174,12 +209,95 @@ class OutboxRepo(Repo):
                     "b_ticket": r.ticket,
                     "b_remote_id": r.remote_id,
                     "b_error": r.error,
+                    "b_next": r.next_attempt_at if r.status == "failed" else None,
                 }
                 for r in results
             ],
         )
         if done.rowcount != len(results):
             raise StoreError("an outbox result names an item that does not exist")
+
+    def release(self, ids: Sequence[int]) -> int:
+        """Claimed items that were never sent go back to ``pending`` (their claim not counted
+        as an attempt)."""
+        if not ids:
+            return 0
+        c = OUTBOX.c
+        done = self.conn.execute(
+            update(OUTBOX)
+            .where(c.id.in_(list(ids)), c.status == "sending")
+            .values(status="pending", attempts=c.attempts - 1, updated_at=utcnow())
+        )
+        return int(done.rowcount or 0)
+
+    def settle(self, school_id: str, system: str, entity: str, record_ids: Collection[str]) -> int:
+        """The system holds these records as the store does now (its pull agreed on them, or a
+        push found the agreement): their queued upserts to it are settled — removed, never
+        sent. Every queued upsert of such a record goes, older versions too: a push sends the
+        record as it is now, which the system already holds. Returns how many."""
+        if not record_ids:
+            return 0
+        c = OUTBOX.c
+        waiting = (
+            c.school_id == school_id,
+            c.system == system,
+            c.status.in_(("pending", "failed")),
+        )
+        any_queued = select(c.id).where(*waiting).limit(1)
+        if self.conn.execute(any_queued).first() is None:
+            return 0
+        wanted = list(dict.fromkeys(record_ids))
+        settled = 0
+        for start in range(0, len(wanted), _CHUNK):
+            done = self.conn.execute(
+                delete(OUTBOX).where(
+                    one_of(self.conn, c.record_id, wanted[start : start + _CHUNK]),
+                    c.entity == entity,
+                    c.op == "upsert",
+                    *waiting,
+                )
+            )
+            settled += int(done.rowcount or 0)
+        return settled
+
+    def settle_claimed(self, ids: Sequence[int]) -> int:
+        """Claimed items a push found the system holding already: removed, never sent."""
+        if not ids:
+            return 0
+        c = OUTBOX.c
+        done = self.conn.execute(delete(OUTBOX).where(c.id.in_(list(ids)), c.status == "sending"))
+        return int(done.rowcount or 0)
+
+    def retry(
+        self,
+        ids: Sequence[int] = (),
+        *,
+        school_id: str | None = None,
+        system: str | None = None,
+    ) -> dict[tuple[str, str], int]:
+        """Items to send at the next push, now: those named by ``ids`` (failed or rejected),
+        or without ids every failed one (of the school and system given). Returns how many per
+        (school, system)."""
+        c = OUTBOX.c
+        conds = [c.status.in_(("failed", "rejected")) if ids else c.status == "failed"]
+        if ids:
+            conds.append(c.id.in_(list(ids)))
+        if school_id is not None:
+            conds.append(c.school_id == school_id)
+        if system is not None:
+            conds.append(c.system == system)
+        chosen = self.conn.execute(select(c.id, c.school_id, c.system).where(*conds)).all()
+        if not chosen:
+            return {}
+        self.conn.execute(
+            update(OUTBOX)
+            .where(c.id.in_([row[0] for row in chosen]))
+            .values(status="pending", next_attempt_at=None, updated_at=utcnow())
+        )
+        out: dict[tuple[str, str], int] = {}
+        for _, school, sys_ in chosen:
+            out[(school, sys_)] = out.get((school, sys_), 0) + 1
+        return out
 
     def find(
         self,

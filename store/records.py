@@ -15,7 +15,14 @@ a ``delete`` — a feed tombstone — also carries the record's natural key, see
 
 Walking the audit rows backwards from the current row therefore rebuilds every version.
 An unchanged record (same content hash, not deleted) writes nothing at all; a change in
-``ext_ids`` or ``modified_at`` alone is not a change of content (the identity map keeps links).
+``modified_at`` alone is not a change of content.
+
+A record's ``ext_ids`` are not stored on its row: the identity map is their one source (a link
+made by a pull, a push or a person is seen at once by every reader), and every read here —
+:meth:`RecordsRepo.get`, :meth:`~RecordsRepo.record_states`, :meth:`~RecordsRepo.iter` — fills
+them from it in one lookup per chunk. (Keeping a copy on the row in step would cost a write of
+every matched record when a second system links it, and a copy that fell behind once — pushes
+linked records without it — is how the record and the identity map came to disagree.)
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from mapping.model import Record
 from store import changelog
 from store.bulk import bulk, upsert_statement
 from store.codec import CODECS, Codec
+from store.identity import ext_ids_by_gid
 from store.params import none_of, one_of
 from store.repo import Repo
 from store.tables import ROWS, table
@@ -320,7 +328,8 @@ class RecordsRepo(Repo):
         """Canonical records rebuilt from their rows (live ones unless asked otherwise)."""
         codec = CODECS[entity]
         rows = self._rows(table_of(entity), list(ids), live_only=not include_deleted)
-        return {rid: codec.decode(row) for rid, row in rows.items()}
+        links = ext_ids_by_gid(self.conn, entity, rows) if rows else {}
+        return {rid: codec.decode(row, links.get(rid)) for rid, row in rows.items()}
 
     def fields_of(
         self, entity: Entity, ids: Iterable[str], fields: Sequence[str]
@@ -375,10 +384,13 @@ class RecordsRepo(Repo):
         wanted = list(dict.fromkeys(ids))
         out: dict[str, tuple[Record | None, int]] = {}
         for start in range(0, len(wanted), CHUNK):
-            stmt = select(table).where(one_of(self.conn, table.c.id, wanted[start : start + CHUNK]))
-            for row in self.conn.execute(stmt):
-                m = row._mapping
-                rec = None if m["deleted_at"] is not None else codec.decode(m)
+            chunk = wanted[start : start + CHUNK]
+            stmt = select(table).where(one_of(self.conn, table.c.id, chunk))
+            rows = [r._mapping for r in self.conn.execute(stmt)]
+            live = [m["id"] for m in rows if m["deleted_at"] is None]
+            links = ext_ids_by_gid(self.conn, entity, live) if live else {}
+            for m in rows:
+                rec = None if m["deleted_at"] is not None else codec.decode(m, links.get(m["id"]))
                 out[m["id"]] = (rec, m["version"])
         return out
 
@@ -452,8 +464,18 @@ class RecordsRepo(Repo):
             .order_by(table.c.id)
             .execution_options(yield_per=batch)
         )
+        rows: list[Any] = []
         for row in self.conn.execute(stmt):
-            yield codec.decode(row._mapping)
+            rows.append(row._mapping)
+            if len(rows) >= batch:
+                yield from self._decoded(codec, rows)
+                rows = []
+        yield from self._decoded(codec, rows)
+
+    def _decoded(self, codec: Codec, rows: Sequence[Any]) -> Iterator[Record]:
+        links = ext_ids_by_gid(self.conn, codec.entity, (m["id"] for m in rows)) if rows else {}
+        for m in rows:
+            yield codec.decode(m, links.get(m["id"]))
 
     def count(self, entity: Entity, *, school_id: str | None = None) -> int:
         from sqlalchemy import func

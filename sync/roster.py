@@ -11,18 +11,9 @@ ROSTER = (Entity.PERIODS, Entity.SUBJECTS, Entity.TEACHERS, Entity.CLASSES, Enti
 
 
 def roster_for(tx: Tx, school_id: str, system: str) -> list[Record]:
-    """The school's roster with each record's external id in ``system`` from the identity map."""
-    out: list[Record] = []
-    for entity in ROSTER:
-        records = list(tx.records.iter(entity, school_id))
-        ext = tx.identity.ext_of(system, entity, [r.id for r in records])
-        for r in records:
-            known = ext.get(r.id)
-            if known is not None and r.ext_ids.get(system) != known:
-                out.append(r.model_copy(update={"ext_ids": {**r.ext_ids, system: known}}))
-            else:
-                out.append(r)
-    return out
+    """The school's roster, each record with its external ids from the identity map (a record
+    read from the store carries them: see :mod:`store.records`)."""
+    return [r for entity in ROSTER for r in tx.records.iter(entity, school_id)]
 
 
 def refresh_mapper(mapper: Mapper, tx: Tx, school_id: str) -> None:

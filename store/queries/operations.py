@@ -3,6 +3,7 @@ holds, identity reviews and the outbox, with filters, paging and totals."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -36,6 +37,10 @@ class ConflictFilter:
     kinds: Sequence[str] = ()
     statuses: Sequence[str] = ()
     record_id: str | None = None
+    #: only rows put on the queue from this time on
+    since: dt.datetime | None = None
+    #: newest first (the default is oldest first: a queue is worked in order)
+    newest_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +148,10 @@ class Operations:
             status=tuple(where.statuses),
             record_id=where.record_id,
         )
-        return _page(
-            self.conn, CONFLICTS, conds, (CONFLICTS.c.id,), paging, lambda m: Conflict(**m)
-        )
+        if where.since is not None:
+            conds.append(CONFLICTS.c.created_at >= where.since)
+        order = CONFLICTS.c.id.desc() if where.newest_first else CONFLICTS.c.id
+        return _page(self.conn, CONFLICTS, conds, (order,), paging, lambda m: Conflict(**m))
 
     def conflict(self, conflict_id: int) -> Conflict | None:
         row = self.conn.execute(

@@ -131,7 +131,7 @@ class OutboxRow(Base):
     op: Mapped[str] = mapped_column(String(8))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict[str, Any]]
-    # pending|sending|sent|accepted|duplicate|rejected|failed
+    # pending|sending|sent|accepted|duplicate|rejected|failed (see store.outbox)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     ticket: Mapped[str | None] = mapped_column(String(200))
@@ -139,8 +139,14 @@ class OutboxRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    #: a ``failed`` item is sent again from this time on (backoff after each attempt)
+    next_attempt_at: Mapped[dt.datetime | None]
 
-    __table_args__ = (Index(None, "school_id", "system", "status"),)
+    __table_args__ = (
+        Index(None, "school_id", "system", "status"),
+        # a system's pull that agrees on a record settles the pushes queued for it
+        Index(None, "record_id"),
+    )
 
 
 class ConflictRow(Base):

@@ -1,9 +1,12 @@
 """Declarative models of the canonical entity tables: one table per :class:`~core.entities.Entity`.
 
 Each table holds the record's content fields as typed columns (dates as DATE, a mark value as its
-canonical string, tuples as JSON) beside the bookkeeping columns every record has: ``school_id``,
-``ext_ids``, ``modified_at``, ``content_hash``, ``deleted_at`` (soft delete: history and feed
-tombstones keep the natural key) and ``version`` (+1 per change).
+canonical string, tuples as JSON) beside the bookkeeping columns every record has: ``school_id``, ``modified_at``,
+``content_hash``, ``deleted_at`` (soft delete: history and feed tombstones keep the natural key)
+and ``version`` (+1 per change).
+
+A record's ids in the external systems are not a column here: the identity map is their one
+source, and a record read from the store carries them from there (see :mod:`store.records`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ class RecordRow(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     school_id: Mapped[str] = mapped_column(ID, index=True)
-    ext_ids: Mapped[dict[str, str]] = mapped_column(default=dict)
     modified_at: Mapped[dt.datetime | None]
     content_hash: Mapped[str] = mapped_column(String(32))
     deleted_at: Mapped[dt.datetime | None]

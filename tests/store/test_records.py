@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from core.entities import Entity
 from core.errors import StoreError
-from store import Store
+from mapping.model import Mark
+from store import Store, Tx
 from store.changelog import CHANGES
 from store.records import AUDIT
 from tests.store.conftest import SCHOOL, lesson, mark, pupil
@@ -22,10 +23,19 @@ def _log_sizes(store: Store) -> tuple[int, int]:
     return audit, changes
 
 
+def _link(tx: Tx, records: list[Mark]) -> None:
+    """The links a pull makes with the records it creates (the identity map holds them)."""
+    for system in ("es2",):
+        tx.identity.link_many(
+            system, Entity.MARKS, {r.ext_ids[system]: r.id for r in records if system in r.ext_ids}
+        )
+
+
 def test_new_records_are_created_with_a_change_log_row_each(store: Store) -> None:
     marks = [mark(i) for i in range(30)]
     with store.begin() as tx:
         counts = tx.records.upsert(Entity.MARKS, marks, source="es2", actor="sync", run_id=7)
+        _link(tx, marks)
     assert (counts.created, counts.updated, counts.unchanged) == (30, 0, 0)
     assert counts.ids_changed == tuple(m.id for m in marks)
     # a creation is recorded by its change-log row; audit rows are for updates and deletes
@@ -96,6 +106,7 @@ def test_metadata_alone_is_not_a_change(store: Store) -> None:
 def test_delete_leaves_a_tombstone_with_the_natural_key(store: Store) -> None:
     with store.begin() as tx:
         tx.records.upsert(Entity.MARKS, [mark(i) for i in range(6)], source="es2")
+        _link(tx, [mark(2)])
         start = tx.changes.read(0)[-1].position
     with store.begin() as tx:
         assert (
@@ -222,3 +233,24 @@ def test_a_failed_unit_of_work_leaves_nothing(store: Store) -> None:
     assert _log_sizes(store) == (0, 0)
     with store.read() as tx:
         assert tx.records.get(Entity.MARKS, ["mark-1"]) == {}
+
+
+def test_a_record_read_carries_its_ids_from_the_identity_map(store: Store) -> None:
+    """One source of truth: a link made at any time (a push brings an id back) is the record's
+    id in that system for every reader — get, record_states, iter and earlier versions."""
+    local = mark(1).model_copy(update={"ext_ids": {}})
+    with store.begin() as tx:
+        tx.records.upsert(Entity.MARKS, [local], source="local")
+    with store.begin() as tx:
+        tx.identity.link_agreed("es2", Entity.MARKS, [("7001", "mark-1", local.content_hash)])
+        tx.identity.link_many("o7", Entity.MARKS, {"guid-1": "mark-1"})
+        tx.records.upsert(Entity.MARKS, [mark(1, "4")], source="local")
+    want = {"es2": "7001", "o7": "guid-1"}
+    with store.read() as tx:
+        assert tx.records.get(Entity.MARKS, ["mark-1"])["mark-1"].ext_ids == want
+        state, _ = tx.records.record_states(Entity.MARKS, ["mark-1"])["mark-1"]
+        assert state is not None and state.ext_ids == want
+        assert [r.ext_ids for r in tx.records.iter(Entity.MARKS, SCHOOL)] == [want]
+        before = tx.history.content_at(Entity.MARKS, "mark-1", local.content_hash)
+        assert before is not None and before.ext_ids == want
+        assert tx.identity.ext_ids_of("mark-1") == want
