@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from core.entities import Entity
 from mapping.model import Record
 from store import NewFinding, Tx
@@ -23,6 +25,8 @@ from sync.counts import RunCounts
 from sync.outbox import pushes
 from sync.plan import Decision, Op, Stored
 from sync.rules import BOTH_CHANGED, Finding
+
+log = structlog.get_logger("sync.apply")
 
 
 @dataclass(frozen=True)
@@ -72,21 +76,39 @@ def record_agreements(
     stored: Mapping[str, Stored],
     new_links: Sequence[tuple[str, str]],
 ) -> None:
-    """New identity links (with the hash agreed on) and the agreements that moved."""
+    """New identity links (with the hash agreed on) and the agreements that moved; the pushes
+    queued to this system for records it now holds as the store does are settled unsent."""
     agreed = {d.record_id: d.agreed_hash for d in decisions if d.agreed_hash is not None}
     linked_now = {gid for _, gid in new_links}
     tx.identity.link_agreed(
         ctx.system, entity, [(ext, gid, agreed.get(gid)) for ext, gid in new_links]
     )
-    tx.identity.agree(
-        ctx.system,
-        entity,
-        {
-            gid: h
-            for gid, h in agreed.items()
-            if gid not in linked_now and (gid not in stored or stored[gid].synced_hash != h)
-        },
-    )
+    moved = {
+        gid: h
+        for gid, h in agreed.items()
+        if gid not in linked_now and (gid not in stored or stored[gid].synced_hash != h)
+    }
+    tx.identity.agree(ctx.system, entity, moved)
+    settle_held(tx, ctx, entity, decisions, linked_now | set(moved))
+
+
+def settle_held(
+    tx: Tx, ctx: ApplyContext, entity: Entity, decisions: Sequence[Decision], agreed: set[str]
+) -> int:
+    """Pushes queued to this system for records it now holds exactly as the store does (its
+    own pull matched them, or brought them) are settled: removed from the outbox, never sent.
+
+    This is where the agreement becomes known — a change queued from one system for the others
+    before they were read (a first sync: every mark read from ES2 is queued for АСИОУ and О7)
+    turns out, when their pull links and agrees the record, to be there already. A record the
+    store holds in another form than the system (a merge kept local fields) keeps its push."""
+    if not agreed:
+        return 0
+    held = [d.record_id for d in decisions if d.record_id in agreed and _holds_as_stored(d)]
+    settled = tx.outbox.settle(ctx.school_id, ctx.system, entity.value, held)
+    if settled:
+        log.info("queued pushes settled: the system holds them", entity=entity.value, count=settled)
+    return settled
 
 
 def new_findings(
@@ -130,6 +152,12 @@ def queue_applied(tx: Tx, ctx: ApplyContext, entity: Entity, applied: Sequence[D
             hashes={d.record_id: d.record.content_hash for d in chosen if d.record},
         )
     tx.outbox.enqueue_many(rows)
+
+
+def _holds_as_stored(d: Decision) -> bool:
+    """The system agrees on the content the store holds after the decision."""
+    after = d.record if d.record is not None else d.current
+    return after is not None and d.agreed_hash == after.content_hash
 
 
 _OUTCOME = {

@@ -1,4 +1,5 @@
-"""Counts per entity and outcome for a run record."""
+"""Counts per entity and outcome for a run record: a pull's outcomes (:data:`OUTCOMES`) and a
+push's (:data:`PUSH_OUTCOMES`), each in its own words."""
 
 from __future__ import annotations
 
@@ -16,6 +17,23 @@ OUTCOMES = (
     "review",
     "duplicates",
     "held",
+)
+
+#: what became of a push's items: ``sent`` counts the items put on the wire in the run; each
+#: item then has one outcome — taken by the system (``created``, ``updated``, ``deleted``),
+#: already there under its key (``duplicate``), held by the system already so never sent
+#: (``settled``), refused (``rejected``), sent and ``awaiting`` a receipt, or ``failed``: the
+#: outcome unknown or the item could not go out (sent again with the same key later)
+PUSH_OUTCOMES = (
+    "sent",
+    "created",
+    "updated",
+    "deleted",
+    "duplicate",
+    "settled",
+    "rejected",
+    "awaiting",
+    "failed",
 )
 
 

@@ -217,7 +217,9 @@ def test_a_killed_push_to_es2_run_again_loses_and_doubles_nothing(
         world.cli.crash("es2", "push", point)
         world.cli.ok("es2")  # what an operator runs: pull, then push
 
-        assert outbox_statuses(world).total() == NEW + EDITED + ABSENT
+        # nothing waits; a push the pull found the system holding is settled (removed unsent)
+        assert outbox_statuses(world).keys() <= {"accepted", "duplicate"}
+        assert outbox_statuses(world).total() <= NEW + EDITED + ABSENT
         assert_es2_holds_each_push_once(world, before, new, edited)
         assert_es2_holds_absences_once(world, before_absent, absences)
         assert_no_duplicates(world, "es2", {Entity.MARKS: NEW, Entity.ATTENDANCE: ABSENT})
@@ -279,7 +281,7 @@ def test_a_killed_push_to_asiou_run_again_loses_and_doubles_nothing(
                 break
             world.cli.ok("asiou", "push")
         assert outbox_statuses(world).keys() <= {"accepted", "duplicate"}, outbox_statuses(world)
-        assert outbox_statuses(world).total() == NEW + EDITED
+        assert outbox_statuses(world).total() <= NEW + EDITED  # settled ones leave the outbox
 
         held = _asiou_marks(world)
         assert len(held) == before + NEW
