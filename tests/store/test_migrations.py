@@ -51,3 +51,74 @@ def test_open_refuses_other_databases() -> None:
         Store.open("mysql://u:p@127.0.0.1/x")
     with pytest.raises(StoreError, match="not a database URL"):
         Store.open("not a url")
+
+
+def test_ids_only_a_record_row_held_move_to_the_identity_map(db_url: str) -> None:
+    """0006 drops ``ext_ids`` from the record tables: a link that only the row held (the push
+    path never linked its row) is copied into the identity map first, and one already there
+    — or an id linked to another record — is left as the identity map has it."""
+    from sqlalchemy import text
+
+    from core.entities import Entity
+    from store import migrate
+
+    s = Store.open(db_url)
+    try:
+        migrate.upgrade(s.engine, "0001")
+        with s.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO identity_map (system, entity, external_id, gateway_id, "
+                    "synced_hash, created_at) VALUES "
+                    "('es2', 'marks', '71', 'mark-1', 'h1', '2026-01-01 00:00:00'), "
+                    "('o7', 'marks', 'taken', 'mark-9', NULL, '2026-01-01 00:00:00')"
+                )
+            )
+            for rid, ext in (
+                ("mark-1", '{"es2": "71", "asiou": "A-1"}'),
+                ("mark-2", '{"o7": "taken"}'),
+                ("mark-3", "{}"),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO marks (id, school_id, ext_ids, content_hash, version, "
+                        "pupil_id, lesson_id, value, weight) "
+                        "VALUES (:id, 'sch1', :ext, 'h', 1, 'p', 'l', '5', 1)"
+                    ),
+                    {"id": rid, "ext": ext},
+                )
+        s.upgrade()
+        assert "ext_ids" not in {c["name"] for c in inspect(s.engine).get_columns("marks")}
+        with s.read() as tx:
+            got = tx.identity.ext_ids_many(Entity.MARKS, ["mark-1", "mark-2", "mark-3"])
+            agreed = tx.identity.agreements("es2", Entity.MARKS, ["mark-1"])
+        assert got == {"mark-1": {"es2": "71", "asiou": "A-1"}}
+        assert agreed == {"mark-1": "h1"}  # the link that was there is untouched
+    finally:
+        s.close()
+
+
+def test_a_downgrade_writes_the_links_back_onto_the_rows(db_url: str) -> None:
+    import json
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from core.entities import Entity
+    from store import migrate
+    from tests.store.conftest import mark
+
+    s = Store.open(db_url)
+    try:
+        s.upgrade()
+        with s.begin() as tx:
+            tx.records.upsert(Entity.MARKS, [mark(1)], source="es2")
+            tx.identity.link_many("es2", Entity.MARKS, {"71": "mark-1"})
+            tx.identity.link_many("o7", Entity.MARKS, {"g-1": "mark-1"})
+        with s.engine.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0001")
+        with s.engine.connect() as conn:
+            raw = conn.execute(text("SELECT ext_ids FROM marks WHERE id = 'mark-1'")).scalar_one()
+        assert (json.loads(raw) if isinstance(raw, str) else raw) == {"es2": "71", "o7": "g-1"}
+    finally:
+        s.close()
