@@ -22,6 +22,8 @@ Messages never carry personal data or secrets: records are named by entity and i
 
 from __future__ import annotations
 
+from core.redact import SENSITIVE_KEYS
+
 
 class GatewayError(Exception):
     """Root of every error the gateway raises on purpose."""
@@ -36,7 +38,10 @@ class ConfigError(GatewayError):
 
 
 class RecordError(GatewayError):
-    """A single record cannot be mapped or validated. Other records are unaffected."""
+    """A single record cannot be mapped or validated. Other records are unaffected.
+
+    ``value`` is the value refused, for the person who corrects it at the source; it is never
+    in the message, and never kept for a personal field (ФИО, birth date, СНИЛС)."""
 
     def __init__(
         self,
@@ -46,12 +51,15 @@ class RecordError(GatewayError):
         record_id: str | None = None,
         field: str | None = None,
         system: str | None = None,
+        value: object = None,
     ) -> None:
         self.reason = reason
         self.entity = entity
         self.record_id = record_id
         self.field = field
         self.system = system
+        personal = field is not None and field.rsplit(".", 1)[-1].lower() in SENSITIVE_KEYS
+        self.value = None if value is None or personal else _shown(value)
         where = entity
         if system:
             where = f"{system}:{where}"
@@ -60,6 +68,11 @@ class RecordError(GatewayError):
         if field:
             where = f"{where} field {field!r}"
         super().__init__(f"{where}: {reason}")
+
+
+def _shown(value: object, limit: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
 class MissingReference(RecordError):

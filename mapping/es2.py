@@ -57,7 +57,12 @@ class _Item:
 
     def error(self, reason: str, field: str) -> RecordError:
         return RecordError(
-            reason, entity=self.entity, record_id=self.id, field=field, system=SYSTEM
+            reason,
+            entity=self.entity,
+            record_id=self.id,
+            field=field,
+            system=SYSTEM,
+            value=self.wire.get(field),
         )
 
     def req(self, field: str) -> Any:

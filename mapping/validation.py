@@ -51,7 +51,7 @@ def build(
     for err in errors:
         top = err["loc"][0] if err["loc"] else None
         if top not in droppable or fields.get(str(top)) is None:
-            raise _refusal(err, entity, record_id, system)
+            raise _refusal(err, entity, record_id, system, fields.get(str(top)))
         if all(n.field != top for n in dropped_now):
             dropped_now.append(_note(str(top), err, fields[str(top)]))
     notes = [*notes, *dropped_now]
@@ -98,10 +98,16 @@ def dropped(field: str, reason: str, received: object) -> FieldNote:
     return FieldNote(field, reason, None if field in PERSONAL_FIELDS else _shown(received))
 
 
-def _refusal(err: Any, entity: str, record_id: object, system: str | None) -> RecordError:
+def _refusal(
+    err: Any, entity: str, record_id: object, system: str | None, value: object = None
+) -> RecordError:
     loc = ".".join(str(p) for p in err["loc"]) or None
     reason = str(err["msg"]).removeprefix("Value error, ")
-    return RecordError(reason, entity=entity, record_id=str(record_id), field=loc, system=system)
+    if loc in PERSONAL_FIELDS:
+        value = None  # never kept, even for the person who corrects it
+    return RecordError(
+        reason, entity=entity, record_id=str(record_id), field=loc, system=system, value=value
+    )
 
 
 def _note(field: str, err: Any, received: object) -> FieldNote:

@@ -9,7 +9,8 @@ from typing import Any
 
 from core.entities import Entity
 from core.errors import GatewayError, MissingReference, RecordError
-from mapping.model import Record
+from core.redact import redact_text
+from mapping.model import PERSONAL_FIELDS, Record
 from store import NewFinding
 from sync.plan import Decision, Op
 from sync.rules import Finding
@@ -52,7 +53,8 @@ def refused(
     school_id: str, system: str, entity: Entity, rejected: Sequence[tuple[str, RecordError]]
 ) -> list[NewFinding]:
     """Records refused on the way in (mapping, validation, identity), named by their external
-    id; the reason names the field, never its personal content."""
+    id: the field, the rule it broke (``detail``) and — when the field is not personal — the
+    value refused (``incoming``), for the person who corrects it at the source."""
     return [
         NewFinding(
             school_id=school_id,
@@ -62,10 +64,18 @@ def refused(
             kind=INVALID_RECORD,
             status="rejected",
             field=exc.field,
-            detail=exc.reason,
+            detail=redact_text(exc.reason),
+            incoming=_refused_value(exc),
         )
         for ext, exc in rejected
     ]
+
+
+def _refused_value(exc: RecordError) -> dict[str, Any] | None:
+    value = getattr(exc, "value", None)
+    if value is None or not exc.field or exc.field in PERSONAL_FIELDS:
+        return None
+    return {exc.field: redact_text(str(value))}
 
 
 def push_refused(

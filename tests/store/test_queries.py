@@ -72,3 +72,26 @@ def test_outbox_listing_and_totals(store: Store) -> None:
     assert (len(es2.items), es2.total) == (2, 3)
     assert totals == {("es2", "pending"): 3, ("o7", "pending"): 3}
     assert sorted(i.system for i in some.items) == ["es2", "o7"]
+
+
+def test_conflicts_since_a_time_newest_first(store: Store) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from store.conflicts import CONFLICTS
+
+    _findings(store)
+    old = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    with store.begin() as tx:
+        tx.conn.execute(
+            update(CONFLICTS)
+            .where(CONFLICTS.c.record_id.in_(["m10", "m11"]))
+            .values(created_at=old)
+        )
+    since = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    with store.read() as tx:
+        recent = tx.queries.conflicts(
+            ConflictFilter(statuses=("rejected",), since=since, newest_first=True), Paging(2)
+        )
+    assert [c.record_id for c in recent.items] == ["m14", "m13"] and recent.total == 3
