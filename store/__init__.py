@@ -27,7 +27,7 @@ Choices worth knowing (details in the modules):
 from store.changelog import Change
 from store.codec import NATURAL_KEYS, content_hash
 from store.conflicts import Conflict, NewFinding
-from store.engine import Store, Tx
+from store.engine import Store, Tx, missing_database
 from store.holds import Hold
 from store.outbox import NewPush, OutboxItem, OutboxResult
 from store.queries import ConflictFilter, OutboxFilter, Page, Paging, QueueFilter, RunFilter
@@ -56,4 +56,5 @@ __all__ = [
     "Tx",
     "UpsertCounts",
     "content_hash",
+    "missing_database",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -99,6 +100,21 @@ def _describe(exc: DBAPIError) -> str:
     orig = exc.orig
     first = str(orig).strip().splitlines()[0] if orig is not None and str(orig).strip() else ""
     return f"{type(orig).__name__}: {first}" if orig is not None else type(exc).__name__
+
+
+def missing_database(url: str) -> str | None:
+    """The path of the SQLite file ``url`` names when that file does not exist (opening the
+    store would create it: a command that only reads must not); ``None`` otherwise."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    if path.startswith("file:") or os.path.exists(path):
+        return None
+    return path
 
 
 class Store:

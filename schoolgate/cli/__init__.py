@@ -41,7 +41,10 @@ def _register() -> None:
     from schoolgate.cli import (
         connectors_cmd,
         demo_cmd,
+        outbox_cmd,
         periods_cmd,
+        queues_cmd,
+        runs_cmd,
         simulate_cmd,
         store_cmd,
         sync_cmd,
@@ -49,6 +52,9 @@ def _register() -> None:
 
     store_cmd.register(app)
     sync_cmd.register(app)
+    runs_cmd.register(app)
+    queues_cmd.register(app)
+    outbox_cmd.register(app)
     periods_cmd.register(app)
     connectors_cmd.register(app)
     simulate_cmd.register(app)

@@ -10,8 +10,14 @@ from rich.table import Table
 
 from core.entities import Entity
 from schoolgate import runner
-from schoolgate.cli._common import config_or_default, console, err_console, reported_errors
-from store import Paging
+from schoolgate.cli._common import (
+    DEFAULT_CONFIG,
+    config_or_default,
+    console,
+    err_console,
+    reported_errors,
+)
+from store import Paging, missing_database
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="configuration TOML")]
 
@@ -39,16 +45,25 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show the store, the schools of the configuration and the latest sync runs."""
         with reported_errors():
+            if config is None and not DEFAULT_CONFIG.exists():
+                err_console.print(
+                    f"no configuration file: pass --config FILE or create {DEFAULT_CONFIG} "
+                    "(showing the default store)"
+                )
             cfg = config_or_default(config)
-            with runner.open_store(cfg) as store:
-                revision, head = store.revision(), store.head()
-                url = store.display_url
-                counts: dict[Entity, int] = {}
-                recent = []
-                if revision is not None:
-                    with store.read() as tx:
-                        counts = {e: tx.records.count(e) for e in Entity}
-                        recent = tx.queries.runs(paging=Paging(runs)).items
+            counts: dict[Entity, int] = {}
+            recent = []
+            missing = missing_database(cfg.store.url)
+            if missing is not None:  # opening it would create it: status never does
+                revision, head, url = None, None, f"{cfg.store.url} (no such file)"
+            else:
+                with runner.open_store(cfg) as store:
+                    revision, head = store.revision(), store.head()
+                    url = store.display_url
+                    if revision is not None:
+                        with store.read() as tx:
+                            counts = {e: tx.records.count(e) for e in Entity}
+                            recent = tx.queries.runs(paging=Paging(runs)).items
 
         info = Table("store", "", show_header=False)
         info.add_row("url", url)
