@@ -54,8 +54,14 @@ def apply_decisions(
     tx.conflicts.add_findings(new_findings(tx, ctx, entity, decisions))
     applied = [d for d in decisions if d.applies]
     queue_applied(tx, ctx, entity, applied)
+    decided: dict[str, int] = {}
     for d in decisions:
-        counts.add(entity.value, _OUTCOME[d.op])
+        outcome = _OUTCOME[d.op]
+        decided[outcome] = decided.get(outcome, 0) + 1
+    for outcome, n in decided.items():
+        counts.add(entity.value, outcome, n)
+    if decided:
+        log.debug("decisions", entity=entity.value, **decided)
     return applied
 
 

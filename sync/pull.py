@@ -305,6 +305,8 @@ class Puller:
     # -- one page ------------------------------------------------------------------------
     def _page(self, unit: _Unit, page: Page, *, checkpoint: bool = True) -> None:
         tx, entity = unit.tx, page.entity
+        log.debug("page", entity=entity.value, records=len(page.records), snapshot=page.snapshot,
+                  complete=page.complete, scope=page.scope.key)  # fmt: skip
         items, refused = self._map(tx, entity, page.records)
         if page.snapshot:
             self.snapshots.first_read(tx, entity)
@@ -538,7 +540,7 @@ class Puller:
         if not rejected:
             return
         self.report.counts.add(entity.value, "rejected", len(rejected))
-        for ext, exc in rejected[:5]:
+        for ext, exc in rejected:  # a burst of one reason ends in «N more like this»
             log.warning(
                 "record rejected",
                 entity=entity.value,
