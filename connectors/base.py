@@ -111,10 +111,17 @@ class ConnectorSettings:
     #: the school's id or code in that system
     remote_school: str
     credentials: Mapping[str, SecretStr] = field(default_factory=dict)
-    #: seconds for one request
+    #: seconds for one read, connect or write (httpx's timeouts)
     timeout: float = 30.0
     #: attempts after the first for a request that failed transiently
     retries: int = 5
+    #: seconds retrying one request may take in all (waits and later attempts)
+    retry_budget: float = 300.0
+    #: seconds one request may spend waiting on the server, its whole answer included;
+    #: ``None``: the connector's default
+    request_deadline: float | None = None
+    #: the largest answer body accepted, in MB; ``None``: the connector's default
+    max_body_mb: float | None = None
     #: per-connector options (see the system's docs)
     options: Mapping[str, Any] = field(default_factory=dict)
     #: the settings tables of the system's mapping profile (a connector that must know wire

@@ -89,14 +89,41 @@ class SystemConfig(_Strict):
     base_url: Annotated[str, Field(pattern=r"^https?://")]
     remote_school: str = Field(min_length=1, description="the school's id or code in that system")
     credentials: dict[str, SecretRef] = Field(default_factory=dict)
-    timeout: float = Field(default=30.0, gt=0)
+    #: seconds for one connect, read or write (a finite number above 0)
+    timeout: float = Field(default=30.0, gt=0, le=3600, allow_inf_nan=False)
+    #: attempts after the first for a request that failed transiently
     retries: int = Field(default=5, ge=0, le=20)
+    #: seconds retrying one request may take in all, waits included
+    retry_budget: float = Field(default=300.0, gt=0, le=86_400, allow_inf_nan=False)
+    #: seconds one request may wait on the server, its whole answer included (a server that
+    #: drips bytes is cut off); default: the connector's (ES2, О7 120 s; АСИОУ 1,800 s)
+    request_deadline: float | None = Field(default=None, gt=0, le=86_400, allow_inf_nan=False)
+    #: the largest answer body accepted, in MB; default: the connector's (ES2, О7 32 MB per
+    #: JSON answer; АСИОУ 1,024 MB per export package)
+    max_body_mb: float | None = Field(default=None, gt=0, le=65_536, allow_inf_nan=False)
     profile: Path | None = Field(
         default=None, description="a TOML file overriding the mapping profile"
     )
     options: dict[str, Any] = Field(default_factory=dict)
     entities: dict[Entity, EntityPolicy] = Field(default_factory=dict)
     schedule: str | None = Field(default=None, description="cron expression for scheduled sync")
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_secrets_in_url(cls, v: str) -> str:
+        if _userinfo(v):
+            raise ValueError(
+                "the URL holds credentials (user:password@): give them as secret references, "
+                'e.g. credentials = { login = { env = "…" }, password = { env = "…" } } '
+                '(or { file = "/run/secrets/…" })'
+            )
+        secret = sorted(_secret_params(v))
+        if secret:
+            raise ValueError(
+                f"the URL carries the secret parameter(s) {', '.join(secret)}: give secrets "
+                'as credentials = { name = { env = "…" } } (or { file = "/run/secrets/…" })'
+            )
+        return v
 
     def policy(self, entity: Entity) -> EntityPolicy:
         return self.entities.get(entity, EntityPolicy())
@@ -113,6 +140,9 @@ class SystemConfig(_Strict):
             },
             timeout=self.timeout,
             retries=self.retries,
+            retry_budget=self.retry_budget,
+            request_deadline=self.request_deadline,
+            max_body_mb=self.max_body_mb,
             options=dict(self.options),
         )
 
@@ -214,6 +244,27 @@ class GatewayConfig(_Strict):
         """The job setups of every configured (school, system), or of the ones named."""
         schools = [self.school(school)] if school else self.schools
         return [sc.setup(key) for sc in schools for key in ([system] if system else sc.systems)]
+
+
+#: query parameters that carry a secret, never allowed in a configured URL
+_SECRET_PARAMS = frozenset(
+    {"password", "passwd", "pwd", "secret", "client_secret", "token", "access_token", "api_key",
+     "apikey", "key", "sig", "signature", "session", "sessionid", "sid", "auth"}
+)  # fmt: skip
+
+
+def _userinfo(url: str) -> bool:
+    """Whether ``scheme://user[:password]@host…`` names a user (not shown in any message)."""
+    _, sep, rest = url.partition("://")
+    netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0] if sep else ""
+    return "@" in netloc
+
+
+def _secret_params(url: str) -> set[str]:
+    """The names of secret query parameters in ``url`` (their values are never shown)."""
+    query = url.partition("?")[2].partition("#")[0]
+    names = {pair.partition("=")[0].strip().lower() for pair in query.split("&") if pair}
+    return names & _SECRET_PARAMS
 
 
 def _has_password(url: str) -> bool:

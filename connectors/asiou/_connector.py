@@ -16,19 +16,15 @@ ticket of three parts (made before it did) has the idempotency key there.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import httpx
 
-from connectors.asiou._http import (
-    SYSTEM,
-    RetryPolicy,
-    classify_exception,
-    classify_status,
-)
+from connectors.asiou._classify import classify
 from connectors.asiou._package import Receipt, build_import, external_id, parse_receipt
 from connectors.asiou._parse import DEFAULT_CHUNK, iter_pages
 from connectors.asiou._wire import (
@@ -49,10 +45,19 @@ from connectors.base import (
     ReadMode,
     State,
 )
+from connectors.transport import MB, Action, Exchange, Limits, Opened, RetryPolicy, error_for, where
 from core.entities import Entity
-from core.errors import ConfigError, ContractViolation, TransientError
+from core.errors import ConfigError, ContractViolation
 
+SYSTEM = "asiou"
 PREFIX = "/asiou/exchange"
+#: a full-year package of a large school is about 110 MB: room for several times that
+MAX_PACKAGE_MB = 1024.0
+#: a receipt names rejected records only: a few hundred KB at most
+MAX_RECEIPT_MB = 16.0
+#: seconds a request may wait on АСИОУ, a whole package streamed included (the consumer's time
+#: between chunks is not counted)
+DEADLINE = 1800.0
 _FLAGS: dict[str, PushStatus] = {"c": "created", "u": "updated", "d": "deleted"}
 
 
@@ -95,8 +100,11 @@ class AsiouConnector:
         retries: int = 5,
         chunk_size: int = DEFAULT_CHUNK,
         retry_base: float = 1.0,
+        retry_budget: float = 300.0,
         sleep: Callable[[float], None] | None = None,
         names: WireNames = CONTRACT_NAMES,
+        limits: Limits | None = None,
+        max_receipt_mb: float = MAX_RECEIPT_MB,
     ) -> None:
         self._base = base_url.rstrip("/") + PREFIX
         self._school = school
@@ -105,9 +113,16 @@ class AsiouConnector:
         self._auth = httpx.BasicAuth(login, password)
         self._chunk_size = chunk_size
         self._names = names
-        self._policy = RetryPolicy(retries + 1, base=retry_base)
-        if sleep is not None:
-            self._policy.sleep = sleep
+        self._exchange = Exchange(
+            self._client,
+            system=SYSTEM,
+            limits=limits or Limits(DEADLINE, int(MAX_PACKAGE_MB * MB)),
+        )
+        self._max_receipt = int(max_receipt_mb * MB)
+        policy = RetryPolicy(
+            attempts=retries + 1, budget=retry_budget, backoff_initial=retry_base, backoff_max=60.0
+        )
+        self._policy = policy if sleep is None else dataclasses.replace(policy, sleep=sleep)
 
     @classmethod
     def from_settings(
@@ -124,8 +139,11 @@ class AsiouConnector:
             retries=settings.retries,
             chunk_size=int(opts.get("chunk_size", DEFAULT_CHUNK)),
             retry_base=float(opts.get("retry_base", 1.0)),
+            retry_budget=settings.retry_budget,
             # the package's names live in the mapping profile a deployment may override
             names=WireNames.from_profile(settings.profile),
+            limits=Limits.from_settings(settings, deadline=DEADLINE, max_body_mb=MAX_PACKAGE_MB),
+            max_receipt_mb=_positive(opts, "max_receipt_mb", MAX_RECEIPT_MB),
         )
 
     @classmethod
@@ -144,40 +162,24 @@ class AsiouConnector:
 
     # -- transport -------------------------------------------------------------------------
 
-    def _open(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request and return the streaming response, or raise its classified error."""
+    def _open(self, method: str, path: str, **kwargs: Any) -> Opened:
+        """Send a request and return its answer, body unread, or raise its classified error."""
 
-        def attempt() -> httpx.Response:
+        def attempt() -> Opened:
             request = self._client.build_request(method, self._base + path, **kwargs)
-            try:
-                response = self._client.send(request, auth=self._auth, stream=True)
-            except httpx.HTTPError as exc:
-                raise classify_exception(exc) from exc
-            error = classify_status(response.status_code, response.headers)
-            if error is not None:
-                response.close()
-                raise error
-            return response
+            opened = self._exchange.open(request, auth=self._auth)
+            decision = classify(opened.response)
+            if decision.action is not Action.OK:
+                opened.close()
+                raise error_for(decision, SYSTEM)
+            return opened
 
-        return self._policy.call(attempt)
+        return self._policy.call(attempt, system=SYSTEM, target=where(method, self._base + path))
 
     def _receipt(self, method: str, path: str, **kwargs: Any) -> Receipt:
-        response = self._open(method, path, **kwargs)
-        try:
-            return parse_receipt(response.read(), response.charset_encoding or ENCODING)
-        except httpx.HTTPError as exc:
-            raise classify_exception(exc) from exc
-        finally:
-            response.close()
-
-    @staticmethod
-    def _body(response: httpx.Response) -> Iterator[bytes]:
-        try:
-            yield from response.iter_bytes()
-        except httpx.HTTPError as exc:
-            raise TransientError(
-                f"the package stream broke off: {type(exc).__name__}", system=SYSTEM
-            ) from exc
+        with self._open(method, path, **kwargs) as opened:
+            body = opened.read(self._max_receipt)
+            return parse_receipt(body, opened.response.charset_encoding or ENCODING)
 
     # -- contract --------------------------------------------------------------------------
 
@@ -193,20 +195,17 @@ class AsiouConnector:
         since = (state or {}).get("since")
         if since:
             params["since"] = str(since)
-        response = self._open("GET", "/export", params=params)
-        try:
-            ctype = response.headers.get("content-type", "xml")
+        with self._open("GET", "/export", params=params) as opened:
+            ctype = opened.response.headers.get("content-type", "xml")
             if "xml" not in ctype:
                 raise ContractViolation(f"export answered {ctype!r}, not XML", system=SYSTEM)
             yield from iter_pages(
-                self._body(response),
+                opened.chunks(),
                 state=state,
                 only=entity,
                 chunk_size=self._chunk_size,
                 names=self._names,
             )
-        finally:
-            response.close()
 
     def push(self, entity: Entity, items: Sequence[PushItem]) -> list[PushResult]:
         results: dict[str, PushResult] = {}
@@ -274,3 +273,14 @@ class AsiouConnector:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _positive(options: Mapping[str, Any], key: str, default: float) -> float:
+    raw = options.get(key, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError("must be a number", key=f"options.{key}") from None
+    if not 0 < value < float("inf"):
+        raise ConfigError("must be a positive number", key=f"options.{key}")
+    return value

@@ -13,7 +13,7 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from connectors.asiou._stream import EntityDeclared, normalise_prolog
+from connectors.asiou._stream import BadEncoding, EntityDeclared, PackageStream, PrologTooLong
 from connectors.asiou._wire import (
     CONTRACT_NAMES,
     ENCODING,
@@ -109,14 +109,15 @@ def parse_receipt(body: bytes, encoding: str = ENCODING) -> Receipt:
     """``<Квитанция Ид Статус [Принято Отклонено]><Ошибка ВнешнийИд Код Текст/>…</Квитанция>``.
 
     A receipt without an XML declaration is read in ``encoding`` (the HTTP charset, by default
-    windows-1251); the BOM and ``cp1251`` fixes of export packages apply here too.
+    windows-1251); the checks and fixes of export packages apply here too (a UTF-16 receipt is
+    decoded, entities are refused after decoding, a BOM and ``cp1251`` are read).
     """
     try:
-        body = normalise_prolog(body)
+        body = PackageStream([body], encoding=encoding).read_all()
     except EntityDeclared:
         raise ContractViolation("a receipt declares entities", system=SYSTEM) from None
-    if not body.lstrip().startswith(b"<?xml"):
-        body = f'<?xml version="1.0" encoding="{encoding}"?>'.encode("ascii") + body
+    except (BadEncoding, PrologTooLong) as exc:
+        raise ContractViolation(f"a receipt: {exc}", system=SYSTEM) from None
     try:
         root = etree.fromstring(body, _SAFE)
     except etree.XMLSyntaxError as exc:

@@ -18,7 +18,8 @@ yielding the last (``complete``) page, so a consumer that applies atomic units w
 nothing of the package.
 
 *Security*: the parser never loads a DTD, never touches the network and never resolves entities;
-a DOCTYPE declaring entities is refused before parsing (see :mod:`._stream`).
+a DOCTYPE declaring entities is refused before parsing, whatever the package's encoding (its
+prolog is checked after decoding; see :mod:`._stream`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 
 from lxml import etree
 
-from connectors.asiou._stream import EntityDeclared, PackageStream, PrologTooLong
+from connectors.asiou._stream import BadEncoding, EntityDeclared, PackageStream, PrologTooLong
 from connectors.asiou._wire import (
     CONTRACT_NAMES,
     ELEMENT_KEY,
@@ -188,7 +189,7 @@ def iter_pages(
         raise _violation(f"the package is cut short or not well-formed: {exc.msg}") from None
     except EntityDeclared:
         raise _violation("the package declares entities; refused without parsing") from None
-    except PrologTooLong as exc:
+    except (PrologTooLong, BadEncoding) as exc:
         raise _violation(str(exc)) from None
     yield from target.ready
     yield from _finish(pager, target.root, target.total, target.counted, only)

@@ -1,50 +1,36 @@
 """The ES2 HTTP client: one request → one :class:`Envelope`, with auth and retries.
 
-Retries happen only on transient faults (:class:`TransientError`: resets, 5xx, 429, ``busy`` /
-``internal`` even under HTTP 200); tenacity waits ``Retry-After`` when the server gave one, else a
-capped exponential backoff with jitter. Auth and validation failures are never retried. A 401
-triggers one shared token refresh and one repeat; a second 401 in a row is an :class:`AuthError`.
+Requests go through the shared transport (:mod:`connectors.transport`): a deadline for the whole
+answer, a cap on its body, and the shared retry policy, which retries only transient faults
+(resets, 5xx, 429, ``busy`` / ``internal`` even under HTTP 200), waiting ``Retry-After`` when the
+server gave one. Auth and validation failures are never retried. A 401 triggers one shared token
+refresh and one repeat; a second 401 in a row is an :class:`AuthError`. A token is fetched inside
+the attempt that needs it, so a transient fault of ``/auth/token`` is retried with that request.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from connectors.es2._auth import TokenManager
-from connectors.es2._classify import Action, Decision, classify
+from connectors.es2._classify import classify
 from connectors.es2._envelope import Envelope
-from core.errors import (
-    AuthError,
-    ContractViolation,
-    CursorExpired,
-    RateLimited,
-    RemoteRejected,
-    TransientError,
+from connectors.transport import (
+    Action,
+    Decision,
+    Exchange,
+    Limits,
+    RetryPolicy,
+    error_for,
+    where,
 )
+from core.errors import AuthError, ContractViolation
 
 SYSTEM = "es2"
 API = "/api/v2"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 6
-    initial: float = 0.5
-    maximum: float = 30.0
-    jitter: float = 0.5
-    max_retry_after: float = 120.0
 
 
 class ES2Client:
@@ -55,46 +41,31 @@ class ES2Client:
         credentials: Mapping[str, str],
         school: str,
         policy: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        limits: Limits | None = None,
     ) -> None:
         self.http = client
         self.school = school
         self._credentials = dict(credentials)
         self.policy = policy or RetryPolicy()
-        self._sleep = sleep
+        self.exchange = Exchange(client, system=SYSTEM, limits=limits)
         self.tokens = TokenManager(self._fetch_token)
 
     # -- public -----------------------------------------------------------------------------
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Envelope:
-        return self._with_retries(lambda: self._authed("GET", path, params=params))
+        return self._with_retries("GET", path, lambda: self._authed("GET", path, params=params))
 
     def post(self, path: str, body: Any, headers: Mapping[str, str] | None = None) -> Envelope:
-        return self._with_retries(lambda: self._authed("POST", path, json=body, headers=headers))
+        return self._with_retries(
+            "POST", path, lambda: self._authed("POST", path, json=body, headers=headers)
+        )
 
     def school_path(self, suffix: str) -> str:
         return f"{API}/schools/{self.school}/{suffix}"
 
     # -- retries ----------------------------------------------------------------------------
-    def _with_retries(self, call: Callable[[], Envelope]) -> Envelope:
-        retrying = Retrying(
-            stop=stop_after_attempt(max(1, self.policy.attempts)),
-            wait=self._wait,
-            retry=retry_if_exception_type(TransientError),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        result: Envelope = retrying(call)
-        return result
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        after = getattr(exc, "retry_after", None)
-        if isinstance(after, (int, float)):
-            return min(float(after), self.policy.max_retry_after)
-        backoff = wait_exponential_jitter(
-            multiplier=self.policy.initial, max=self.policy.maximum, jitter=self.policy.jitter
-        )
-        return float(backoff(state))
+    def _with_retries(self, method: str, path: str, call: Callable[[], Envelope]) -> Envelope:
+        url = str(self.http.base_url).rstrip("/") + "/" + path.lstrip("/")
+        return self.policy.call(call, system=SYSTEM, target=where(method, url))
 
     # -- one attempt --------------------------------------------------------------------------
     def _authed(self, method: str, path: str, **kwargs: Any) -> Envelope:
@@ -105,20 +76,17 @@ class ES2Client:
             decision = self._send(method, path, token, **kwargs)
             if decision.action is Action.REAUTH:
                 raise AuthError(
-                    f"{decision.reason} again right after a fresh token (second 401 in a row)",
+                    f"{decision.message} again right after a fresh token (second 401 in a row)",
                     system=SYSTEM,
                     status=decision.status,
                 )
         return _act(decision)
 
-    def _send(self, method: str, path: str, token: str, **kwargs: Any) -> Decision:
+    def _send(self, method: str, path: str, token: str, **kwargs: Any) -> Decision[Envelope]:
         headers = dict(kwargs.pop("headers", None) or {})
         headers["Authorization"] = f"Bearer {token}"
-        try:
-            resp = self.http.request(method, path, headers=headers, **kwargs)
-        except httpx.TransportError as exc:
-            return classify(exc)
-        return classify(resp)
+        request = self.http.build_request(method, path, headers=headers, **kwargs)
+        return classify(self.exchange.fetch(request))
 
     def _fetch_token(self) -> str:
         body = {
@@ -126,17 +94,8 @@ class ES2Client:
             "client_secret": self._credentials.get("client_secret", ""),
             "school_id": _school_value(self.school),
         }
-
-        def once() -> Envelope:
-            try:
-                decision = classify(self.http.post(f"{API}/auth/token", json=body))
-            except httpx.TransportError as exc:
-                decision = classify(exc)
-            if decision.action is Action.REAUTH:  # cannot happen on /auth/token, but be safe
-                raise AuthError(decision.reason, system=SYSTEM, status=decision.status)
-            return _act(decision)
-
-        env = self._with_retries(once)
+        request = self.http.build_request("POST", f"{API}/auth/token", json=body)
+        env = _act(classify(self.exchange.fetch(request)))
         data = env.data
         token = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
@@ -148,22 +107,10 @@ def _school_value(school: str) -> int | str:
     return int(school) if school.isdigit() else school
 
 
-def _act(decision: Decision) -> Envelope:
+def _act(decision: Decision[Envelope]) -> Envelope:
     """The envelope of a good answer, or the error the decision calls for."""
-    action = decision.action
-    if action is Action.OK:
-        assert decision.envelope is not None
-        return decision.envelope
-    if action is Action.RETRY_AFTER:
-        raise RateLimited(
-            decision.reason, system=SYSTEM, status=decision.status, retry_after=decision.retry_after
-        )
-    if action is Action.RETRY:
-        raise TransientError(decision.reason, system=SYSTEM, status=decision.status)
-    if action in (Action.FAIL_AUTH, Action.REAUTH):
-        raise AuthError(decision.reason, system=SYSTEM, status=decision.status)
-    if action is Action.CURSOR_EXPIRED:
-        raise CursorExpired(decision.reason, system=SYSTEM, status=decision.status)
-    if action is Action.REJECTED:
-        raise RemoteRejected(decision.reason, system=SYSTEM, status=decision.status)
-    raise ContractViolation(decision.reason, system=SYSTEM, status=decision.status)
+    if decision.action is Action.OK and decision.payload is not None:
+        return decision.payload
+    if decision.action is Action.OK:
+        raise ContractViolation("a good answer without an envelope", system=SYSTEM)
+    raise error_for(decision, SYSTEM)

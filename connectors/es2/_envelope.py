@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from connectors.transport import parse_json
 
 ERROR_TYPES = frozenset({"auth", "validation", "not_found", "busy", "internal", "cursor_expired"})
 
@@ -22,10 +23,13 @@ class Envelope:
 
 
 def parse_envelope(response: httpx.Response) -> Envelope | None:
-    """The envelope of ``response``, or ``None`` when the body is not one (HTML, garbage)."""
+    """The envelope of ``response``, or ``None`` when the body is not one (HTML, garbage).
+
+    :class:`~connectors.transport.TooDeep` when the body nests deeper than the bound.
+    """
     try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        body = parse_json(response.content)
+    except ValueError:
         return None
     if not isinstance(body, dict) or not isinstance(body.get("success"), bool):
         return None

@@ -41,6 +41,7 @@ from connectors.o7._push import MAX_BATCH, PUSH_CALLS, push_batch
 from connectors.o7._scan import NameScan
 from connectors.o7._session import SYSTEM, O7Session
 from connectors.o7._windows import MAX_WINDOW_DAYS, Window, recent_windows, year_windows
+from connectors.transport import Limits
 from core.entities import Entity
 from core.errors import ConfigError, ContractViolation
 
@@ -54,6 +55,10 @@ WINDOW_CALLS: dict[Entity, tuple[str, str]] = {
 }
 _DERIVED = (Entity.TEACHERS, Entity.SUBJECTS, Entity.SUBGROUPS)
 _CACHE_SECONDS = 600.0
+#: a class's window of marks is well under a megabyte; an answer over this is refused
+MAX_BODY_MB = 32.0
+#: seconds one call may wait on О7, its whole answer included (slow answers take up to 20 s)
+DEADLINE = 120.0
 
 CAPABILITIES = Capabilities(
     system=SYSTEM,
@@ -169,7 +174,9 @@ class O7Connector:
             password=password,
             attempts=settings.retries + 1,
             max_wait=float(options.get("retry_max_wait", 30.0)),
+            retry_budget=settings.retry_budget,
             sleep=sleep,
+            limits=Limits.from_settings(settings, deadline=DEADLINE, max_body_mb=MAX_BODY_MB),
         )
         start, end = school_year(options)
         return cls(

@@ -7,7 +7,10 @@ Rules from the contract, enforced here:
 * a refused login (``success: false``: wrong password, account locked) is an
   :class:`~core.errors.AuthError` at once — never retried, so we never lock the account;
 * transient faults (HTML 500 page, nightly 503, slow answers, dropped connections) are retried by
-  tenacity with capped exponential backoff and jitter; the waits are injectable for tests.
+  the shared retry policy (capped exponential backoff with jitter, ``Retry-After`` honoured,
+  bounded in time); the waits are injectable for tests.
+
+Requests go through the shared transport: a deadline for each whole answer, a cap on its body.
 """
 
 from __future__ import annotations
@@ -18,28 +21,25 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_exponential_jitter
 
-from connectors.o7._classify import (
-    LOGIN_PATH,
+from connectors.o7._classify import LOGIN_PATH, Answer, classify
+from connectors.transport import (
+    RETRIED,
     Action,
-    Verdict,
-    classify_exception,
-    classify_response,
+    Decision,
+    Exchange,
+    Limits,
+    RetryPolicy,
+    error_for,
+    where,
 )
-from core.errors import (
-    AuthError,
-    ContractViolation,
-    RemoteRejected,
-    TransientError,
-)
+from core.errors import AuthError, ContractViolation
 
 SYSTEM = "o7"
 SESSION_COOKIE = "sessionid"
 _LOCK_WORDS = ("locked", "заблокир")
 
-Wait = Callable[[RetryCallState], float]
+Wait = Callable[..., float]
 
 
 def login_refusal(message: str) -> str:
@@ -66,18 +66,25 @@ class O7Session:
         password: SecretStr,
         attempts: int = 5,
         max_wait: float = 30.0,
+        retry_budget: float = 300.0,
         wait: Wait | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        limits: Limits | None = None,
     ) -> None:
         self._client = client
         self._login = login
         self._password = password
-        self._attempts = max(1, attempts)
-        self._max_wait = max_wait
-        self._backoff: Wait = wait or wait_exponential_jitter(
-            multiplier=0.5, max=max_wait, jitter=1.0
+        self._exchange = Exchange(client, system=SYSTEM, limits=limits)
+        self.policy = RetryPolicy(
+            attempts=max(1, attempts),
+            budget=retry_budget,
+            backoff_initial=0.5,
+            backoff_max=max_wait,
+            jitter=1.0,
+            max_retry_after=max_wait,
+            backoff=wait,
+            sleep=sleep,
         )
-        self._sleep = sleep
         self._authenticated = False
         #: login requests sent by this session (a refused one is never repeated)
         self.login_requests = 0
@@ -86,12 +93,15 @@ class O7Session:
 
     def login(self) -> None:
         """Log in now (transient faults retried; a refusal raised at once)."""
-        self._retrying()(self._login_once)
+        self.policy.call(self._login_once, system=SYSTEM, target=self._where(LOGIN_PATH))
 
     def call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         """``POST /api/{method}`` with ``body``; the answer's JSON object."""
-        result: dict[str, Any] = self._retrying()(self._call_once, method, body)
-        return result
+        return self.policy.call(
+            lambda: self._call_once(method, body),
+            system=SYSTEM,
+            target=self._where(f"/api/{method}"),
+        )
 
     @property
     def authenticated(self) -> bool:
@@ -104,27 +114,11 @@ class O7Session:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _retrying(self) -> Retrying:
-        return Retrying(
-            stop=stop_after_attempt(self._attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(TransientError),
-            sleep=self._sleep,
-            reraise=True,
-        )
-
-    def _wait(self, state: RetryCallState) -> float:
-        base = self._backoff(state)
-        exc = state.outcome.exception() if state.outcome else None
-        hint = getattr(exc, "retry_after", None) or 0.0
-        return float(min(max(base, hint), self._max_wait))
+    def _where(self, path: str) -> str:
+        return where("POST", str(self._client.base_url).rstrip("/") + path)
 
     def _post(self, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return self._client.post(path, follow_redirects=False, **kwargs)
-        except httpx.HTTPError as exc:
-            verdict = classify_exception(exc)
-            raise TransientError(verdict.reason, system=SYSTEM) from exc
+        return self._exchange.fetch(self._client.build_request("POST", path, **kwargs))
 
     def _login_once(self) -> None:
         self._client.cookies.delete(SESSION_COOKIE)
@@ -134,8 +128,6 @@ class O7Session:
             data={"login_login": self._login, "login_password": self._password.get_secret_value()},
         )
         status = response.status_code
-        if status >= 500 or status == 429:
-            raise TransientError(f"login answered HTTP {status}", system=SYSTEM, status=status)
         has_cookie = SESSION_COOKIE in response.cookies or SESSION_COOKIE in self._client.cookies
         if (
             300 <= status < 400
@@ -144,17 +136,17 @@ class O7Session:
         ):
             self._authenticated = True
             return
-        verdict = classify_response(response)
-        if verdict.action is Action.RETRY:
-            raise TransientError(f"login: {verdict.reason}", system=SYSTEM, status=status)
-        body = verdict.body or {}
+        decision = classify(response)
+        if decision.action in RETRIED:
+            raise error_for(decision.but(decision.action, f"login: {decision.reason}"), SYSTEM)
+        body = decision.payload or {}
         if body.get("success") is False:
             raise AuthError(
                 login_refusal(str(body.get("message", ""))), system=SYSTEM, status=status
             )
-        if verdict.action is not Action.OK or body.get("success") is not True:
+        if decision.action is not Action.OK or body.get("success") is not True:
             raise ContractViolation(
-                f"login answered outside the contract: {verdict.reason}",
+                f"login answered outside the contract: {decision.message}",
                 system=SYSTEM,
                 status=status,
             )
@@ -162,33 +154,24 @@ class O7Session:
             raise ContractViolation("login succeeded but set no sessionid cookie", system=SYSTEM)
         self._authenticated = True
 
-    def _rpc(self, method: str, body: dict[str, Any]) -> tuple[Verdict, int]:
-        response = self._post(f"/api/{method}", json=body)
-        return classify_response(response), response.status_code
+    def _rpc(self, method: str, body: dict[str, Any]) -> Decision[Answer]:
+        return classify(self._post(f"/api/{method}", json=body))
 
     def _call_once(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if not self._authenticated:
             self._login_once()
-        verdict, status = self._rpc(method, body)
-        if verdict.action is Action.RELOGIN:
+        decision = self._rpc(method, body)
+        if decision.action is Action.REAUTH:
             self._authenticated = False
             self._login_once()
-            verdict, status = self._rpc(method, body)
-            if verdict.action is Action.RELOGIN:
+            decision = self._rpc(method, body)
+            if decision.action is Action.REAUTH:
                 self._authenticated = False
                 raise AuthError(
                     f"{method}: the session was refused again right after a fresh login",
                     system=SYSTEM,
-                    status=status,
+                    status=decision.status,
                 )
-        if verdict.action is Action.OK:
-            assert verdict.body is not None
-            return verdict.body
-        message = f"{method}: {verdict.reason}"
-        if verdict.action is Action.RETRY:
-            raise TransientError(
-                message, system=SYSTEM, status=status, retry_after=verdict.retry_after
-            )
-        if verdict.action is Action.REJECT:
-            raise RemoteRejected(message, system=SYSTEM, status=status)
-        raise ContractViolation(message, system=SYSTEM, status=status)
+        if decision.action is Action.OK and decision.payload is not None:
+            return decision.payload
+        raise error_for(decision, SYSTEM)

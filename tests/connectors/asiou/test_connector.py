@@ -11,7 +11,8 @@ import pytest
 import respx
 from lxml import etree
 
-from connectors.asiou import AsiouConnector, split_ticket
+from connectors.asiou import AsiouConnector
+from connectors.asiou._connector import split_ticket
 from connectors.base import ConnectorSettings, PushItem
 from core.entities import Entity
 from core.errors import AuthError, ContractViolation, TransientError

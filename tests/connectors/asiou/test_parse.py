@@ -158,3 +158,77 @@ def test_memory_stays_bounded_on_a_large_stream() -> None:
         tracemalloc.stop()
     assert count == 20_000 + 7
     assert peak < 6 * 2**20  # 20k records as dicts would be far more
+
+
+def _in(encoding: str, data: bytes, *, declared: str | None = None, bom: bytes = b"") -> bytes:
+    """The package ``data`` (windows-1251) re-encoded, its declaration naming ``declared``."""
+    text = data.decode("windows-1251")
+    if declared is not None:
+        text = text.replace('encoding="windows-1251"', f'encoding="{declared}"')
+    return bom + text.encode(encoding)
+
+
+WIDE = [
+    ("utf-16 BOM", "utf-16-le", "UTF-16", b"\xff\xfe"),
+    ("utf-16-le no BOM", "utf-16-le", "UTF-16", b""),
+    ("utf-16-be BOM", "utf-16-be", "UTF-16", b"\xfe\xff"),
+    ("utf-16-be no BOM", "utf-16-be", "UTF-16BE", b""),
+    ("utf-32-le BOM", "utf-32-le", "UTF-32", b"\xff\xfe\x00\x00"),
+    ("utf-32-be no BOM", "utf-32-be", "UTF-32", b""),
+]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "declared", "bom"), [w[1:] for w in WIDE], ids=[w[0] for w in WIDE]
+)
+def test_a_package_in_a_wide_encoding_is_read(encoding: str, declared: str, bom: bytes) -> None:
+    pages = pages_of(_in(encoding, package(), declared=declared, bom=bom))
+    assert pages[-1].complete
+    assert by_entity(pages)[Entity.TEACHERS][0]["Фамилия"] == "Петрова"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "declared", "bom"), [w[1:] for w in WIDE], ids=[w[0] for w in WIDE]
+)
+@pytest.mark.parametrize(
+    ("doctype", "ref"),
+    [(XXE, "&x;"), (LAUGHS, "&a9;"), (INTERNAL, "&x;")],
+    ids=["external-entity", "billion-laughs", "internal-entity"],
+)
+def test_entities_in_a_wide_encoding_are_refused_after_decoding(
+    encoding: str, declared: str, bom: bytes, doctype: str, ref: str
+) -> None:
+    """As bytes, ``<!ENTITY`` in UTF-16 is ``<\\0!\\0E\\0…``: the check must read the text."""
+    data = _in(
+        encoding, package(doctype=doctype, marks=(mark("M1", ref),)), declared=declared, bom=bom
+    )
+    got: list[Page] = []
+    with pytest.raises(ContractViolation, match="declares entities") as info:
+        got.extend(iter_pages(chunked(data, 13)))
+    assert got == []
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        ('<?xml version="1.0" encoding="IBM500"?><a/>'.encode("cp500"), "does not read"),
+        (_in("utf-7", package(), declared="UTF-7"), "UTF-7"),
+        (package(enc="UTF-16"), "UTF-16"),  # ASCII bytes that claim to be UTF-16
+        (package(enc="x-no-such-encoding"), "x-no-such-encoding"),
+        (b"\xff\xfe" + "<Пакет>".encode("utf-16-le") + b"\x00\xd8", "not valid UTF-16"),
+    ],
+    ids=["ebcdic", "utf-7", "utf-16-declared-on-ascii", "unknown", "broken-utf-16"],
+)
+def test_an_encoding_the_gateway_cannot_check_is_refused(data: bytes, why: str) -> None:
+    with pytest.raises(ContractViolation, match=why):
+        list(iter_pages(chunked(data, 13)))
+
+
+def test_an_entity_spelt_in_utf_7_is_refused_before_anything_else() -> None:
+    text = package(doctype=INTERNAL, marks=(mark("M1", "&x;"),)).decode("windows-1251")
+    data = text.replace('encoding="windows-1251"', 'encoding="UTF-7"').encode("utf-7")
+    data = data.replace(b"<!", b"+ADw-!")  # UTF-7 may spell "<" so
+    assert b"<!ENTITY" not in data and "<!ENTITY" in data.decode("utf-7")
+    with pytest.raises(ContractViolation, match="UTF-7"):
+        list(iter_pages(chunked(data, 13)))

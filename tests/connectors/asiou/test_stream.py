@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.asiou import PackageStream, normalise_prolog, root_start
-from connectors.asiou._stream import EntityDeclared
+from connectors.asiou._stream import EntityDeclared, PackageStream, normalise_prolog, root_start
 
 DECL = b'<?xml version="1.0" encoding="windows-1251"?>'
 

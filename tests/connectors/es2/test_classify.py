@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.es2 import Action, classify
+from connectors.es2._classify import classify
+from connectors.transport import Action
 
 URL = "http://es2.test/api/v2/schools/42/marks"
 TOKEN_URL = "http://es2.test/api/v2/auth/token"
@@ -46,10 +47,10 @@ TABLE = [
     ("200 success:false unknown type", resp(200, bad("weird")), Action.CONTRACT),
     ("200 html", resp(200, text="<html>oops</html>"), Action.RETRY),
     ("401 expired token", resp(401, bad("auth")), Action.REAUTH),
-    ("401 on /auth/token", resp(401, bad("auth"), url=TOKEN_URL), Action.FAIL_AUTH),
-    ("403", resp(403, bad("auth")), Action.FAIL_AUTH),
+    ("401 on /auth/token", resp(401, bad("auth"), url=TOKEN_URL), Action.AUTH),
+    ("403", resp(403, bad("auth")), Action.AUTH),
     ("410 cursor expired", resp(410, bad("cursor_expired")), Action.CURSOR_EXPIRED),
-    ("429", resp(429, bad("busy"), headers={"Retry-After": "7"}), Action.RETRY_AFTER),
+    ("429", resp(429, bad("busy"), headers={"Retry-After": "7"}), Action.RATE_LIMITED),
     ("500", resp(500, bad("internal")), Action.RETRY),
     ("502 html", resp(502, text="bad gateway"), Action.RETRY),
     ("503", resp(503, text=""), Action.RETRY),

@@ -12,7 +12,8 @@ import pytest
 import respx
 
 from connectors.base import PushItem, Scope
-from connectors.es2 import ES2Connector, ES2Options, idempotency_key, windows
+from connectors.es2 import ES2Connector, ES2Options, windows
+from connectors.es2._push import idempotency_key
 from core.entities import Entity
 from core.errors import ConfigError
 from plugins import load

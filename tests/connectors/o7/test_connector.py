@@ -7,7 +7,9 @@ import httpx
 import pytest
 
 from connectors.base import WHOLE, Page, PushItem, Scope
-from connectors.o7 import CAPABILITIES, MAX_WINDOW_DAYS, O7Connector, O7Session, parse_date
+from connectors.o7 import O7Connector, O7Session, parse_date
+from connectors.o7._connector import CAPABILITIES
+from connectors.o7._windows import MAX_WINDOW_DAYS
 from core.entities import Entity
 from core.errors import ConfigError, TransientError
 from schoolgate.config import SecretRef, SystemConfig

@@ -150,3 +150,62 @@ def test_a_redirect_following_client_still_sees_expiry(wire: Wire) -> None:
         ]
         assert session.call("SchoolService/GetClasses", {}) == {"classes": []}
         assert len(wire.logins) == 2
+
+
+def test_json_nested_beyond_the_bound_is_a_contract_violation(
+    wire: Wire, session: O7Session, sleeps: list[float]
+) -> None:
+    deep = '{"classes": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    wire.scripted["SchoolService/GetClasses"] = [
+        httpx.Response(200, text=deep, headers={"Content-Type": "application/json"})
+    ]
+    with pytest.raises(ContractViolation) as info:
+        session.call("SchoolService/GetClasses", {})
+    assert str(info.value) == (
+        "[o7] POST http://o7.test/api/SchoolService/GetClasses: "
+        "the JSON answer nests deeper than 64 levels"
+    )
+    assert sleeps == []
+
+
+def test_each_retry_is_logged_with_the_call_and_the_wait(
+    wire: Wire, session: O7Session, sleeps: list[float]
+) -> None:
+    from structlog.testing import capture_logs
+
+    wire.scripted["SchoolService/GetClasses"] = [html_500() for _ in range(10)]
+    with capture_logs() as logs, pytest.raises(TransientError) as info:
+        session.call("SchoolService/GetClasses", {})
+    url = "POST http://o7.test/api/SchoolService/GetClasses"
+    assert [(e["url"], e["attempt"], e["wait_s"]) for e in logs] == [
+        (url, 1, 0.25),
+        (url, 2, 0.25),
+        (url, 3, 0.25),
+    ]
+    assert logs[0]["reason"] == "server error HTTP 500 with an HTML error page"
+    assert str(info.value).startswith(f"[o7] {url}: server error HTTP 500")
+    assert "gave up after 4 attempts" in str(info.value)
+    assert "pw" not in repr(logs)
+
+
+def test_the_connector_takes_its_limits_and_budget_from_the_settings() -> None:
+    from connectors.base import ConnectorSettings
+    from connectors.o7 import O7Connector
+
+    settings = ConnectorSettings(
+        "o7",
+        "http://o7.test",
+        "s1",
+        credentials={"login": SecretStr("u"), "password": SecretStr("p")},
+        retries=2,
+        retry_budget=42.0,
+        request_deadline=9.0,
+        max_body_mb=2.0,
+    )
+    conn = O7Connector.from_settings(settings)
+    try:
+        assert (conn.session.policy.attempts, conn.session.policy.budget) == (3, 42.0)
+        limits = conn.session._exchange.limits
+        assert (limits.deadline, limits.max_body) == (9.0, 2 * 2**20)
+    finally:
+        conn.close()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.o7 import (
+from connectors.o7._windows import (
     Window,
     format_local_time,
     parse_date,

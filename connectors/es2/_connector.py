@@ -39,14 +39,19 @@ from connectors.base import (
     Scope,
     State,
 )
-from connectors.es2._client import ES2Client, RetryPolicy
+from connectors.es2._client import ES2Client
 from connectors.es2._options import ES2Options, windows
 from connectors.es2._paginator import RawPage, read_pages
 from connectors.es2._push import PUSH_PATHS, batches, idempotency_key, results_for, wire_item
+from connectors.transport import Limits, RetryPolicy
 from core.entities import Entity
 from core.errors import ConfigError
 
 SYSTEM = "es2"
+#: a page of ≤ 1000 items is well under a megabyte; an answer over this is refused
+MAX_BODY_MB = 32.0
+#: seconds one request may wait on the server, its whole answer included
+DEADLINE = 120.0
 
 #: entity → ES2 path under /schools/{id}/
 PATHS: dict[Entity, str] = {
@@ -86,18 +91,26 @@ class ES2Connector:
         credentials: Mapping[str, str],
         options: ES2Options | None = None,
         attempts: int = 6,
+        retry_budget: float = 300.0,
+        limits: Limits | None = None,
         sleep: Callable[[float], None] = time.sleep,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self.options = options or ES2Options()
         policy = RetryPolicy(
             attempts=attempts,
-            initial=self.options.backoff_initial,
-            maximum=self.options.backoff_max,
+            budget=retry_budget,
+            backoff_initial=self.options.backoff_initial,
+            backoff_max=self.options.backoff_max,
             max_retry_after=self.options.max_retry_after,
+            sleep=sleep,
         )
         self.api = ES2Client(
-            client, credentials=credentials, school=school, policy=policy, sleep=sleep
+            client,
+            credentials=credentials,
+            school=school,
+            policy=policy,
+            limits=limits or Limits(DEADLINE, int(MAX_BODY_MB * 1024 * 1024)),
         )
         fixed = self.options.today
         self._today: Callable[[], dt.date] = (lambda: fixed) if fixed is not None else today
@@ -115,6 +128,8 @@ class ES2Connector:
             credentials=creds,
             options=ES2Options.parse(settings.options),
             attempts=settings.retries + 1,
+            retry_budget=settings.retry_budget,
+            limits=Limits.from_settings(settings, deadline=DEADLINE, max_body_mb=MAX_BODY_MB),
         )
 
     @classmethod
