@@ -36,7 +36,8 @@ def build(
     """``model(**fields)``; an invalid optional field is dropped with a note; otherwise a
     :class:`RecordError` naming the record and the first bad required field. ``notes``: fields
     the mapping already dropped while reading the wire (see :func:`optional`)."""
-    notes = [*notes, *_fix_names(fields)]
+    if _has_names(model):
+        notes = [*notes, *_fix_names(fields)]
     try:
         record = model(**fields)
     except ValidationError as exc:
@@ -66,6 +67,16 @@ def build(
 
 
 NAME_FIELDS = ("last_name", "first_name", "middle_name")
+
+
+def _has_names(model: type[Any]) -> bool:
+    found = _NAMED.get(model)
+    if found is None:
+        found = _NAMED[model] = any(n in getattr(model, "model_fields", {}) for n in NAME_FIELDS)
+    return found
+
+
+_NAMED: dict[type[Any], bool] = {}
 
 
 def _fix_names(fields: dict[str, Any]) -> list[FieldNote]:

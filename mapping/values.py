@@ -42,6 +42,10 @@ _CANONICAL_WORD = {
 }
 
 
+#: spelling received → its parsed value (values are immutable, so one instance serves all)
+_PARSED: dict[str, MarkValue] = {}
+
+
 class InvalidValue(ValueError):
     """A value outside the journal's code tables (the message never includes personal data)."""
 
@@ -57,6 +61,15 @@ class MarkValue:
     def parse(cls, raw: object) -> MarkValue:
         if isinstance(raw, MarkValue):
             return raw
+        if isinstance(raw, str) and (known := _PARSED.get(raw)) is not None:
+            return known  # a few spellings make up nearly every mark: parsed once each
+        value = cls._parse(raw)
+        if isinstance(raw, str) and len(_PARSED) < 256:
+            _PARSED[raw] = value
+        return value
+
+    @classmethod
+    def _parse(cls, raw: object) -> MarkValue:
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)
         if not isinstance(raw, str):
