@@ -9,15 +9,23 @@ returns :class:`Finding` values; the planner decides what they do:
 - ``deleted_mark``     a deleted mark — recorded, then the policy applies;
 - ``late_mark``        a mark entered after its deadline (5 days in grades 2–9, 7 in 10–11) —
                        recorded, then applied.
+
+Rules of a local entry, checked by the journal write API per item:
+
+- ``grade1_homework``  homework for a first-grade class — refused;
+- ``outside_year``     a date outside the academic year — refused;
+- ``not_enrolled``     a mark or absence for a pupil not in the lesson's class that day, or not in
+                       its subgroup — refused (:func:`stays` reads a pupil's movements).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from mapping.model import Attendance, FinalMark, Lesson, Mark, Record
+from mapping.model import Attendance, Enrolment, FinalMark, Lesson, Mark, Record
 
 #: the kind of finding a conflict is: both sides changed the record since they last agreed
 BOTH_CHANGED = "both_changed"
@@ -140,4 +148,86 @@ def corrected(old: Record, new: Record) -> list[Finding]:
 def deleted(old: Record) -> Finding | None:
     if isinstance(old, Mark | FinalMark):
         return Finding("deleted_mark", f"mark {old.value} deleted", "value")
+    return None
+
+
+# -- rules of a local entry (the journal write API checks them per item) ----------------------
+
+
+def grade1_homework(lesson: Lesson, parallel: int | None) -> Finding | None:
+    """Homework set for a first-grade class (безотметочное обучение: no marks, no homework)."""
+    if parallel == 1 and lesson.homework:
+        return Finding(
+            "grade1_homework", "first grade gets no homework (безотметочное обучение)",
+            "homework", True,
+        )  # fmt: skip
+    return None
+
+
+def outside_year(day: dt.date, year: tuple[dt.date, dt.date] | None, field: str) -> Finding | None:
+    """A date outside the academic year (``year``: its first and last day, when known)."""
+    if year is not None and not year[0] <= day <= year[1]:
+        return Finding(
+            "outside_year", f"{day} is outside the academic year {year[0]}–{year[1]}", field, True
+        )
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """A pupil's time in one class: ``start <= day < end`` (``None``: open on that side)."""
+
+    class_id: str
+    start: dt.date | None
+    end: dt.date | None
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day < self.end)
+
+
+def stays(movements: Sequence[Enrolment], class_id: str | None, left: dt.date | None) -> list[Stay]:
+    """A pupil's stays in classes from their movements (admission, transfer, leaving,
+    promotion), and their current class and leaving date when no movement names them.
+
+    A transfer or leaving on a day ends the stay before that day; an admission, transfer or
+    promotion on a day starts the new stay on it."""
+    out: list[Stay] = []
+    current: Stay | None = None
+    for move in sorted(movements, key=lambda m: m.date):
+        if move.from_class_id is not None:
+            if current is not None and current.class_id == move.from_class_id:
+                out.append(Stay(current.class_id, current.start, move.date))
+            else:  # the history starts here: the pupil was in that class before
+                if current is not None:
+                    out.append(current)
+                out.append(Stay(move.from_class_id, None, move.date))
+            current = None
+        if move.to_class_id is not None:
+            if current is not None:
+                out.append(current)
+            current = Stay(move.to_class_id, move.date, None)
+    if current is not None:
+        out.append(Stay(current.class_id, current.start, left))
+    elif class_id is not None and left is None and all(s.class_id != class_id for s in out):
+        out.append(Stay(class_id, max((s.end for s in out if s.end), default=None), None))
+    return out
+
+
+def not_enrolled(
+    record: Mark | Attendance,
+    day: dt.date,
+    class_id: str,
+    pupil_stays: Sequence[Stay],
+    subgroup_members: Collection[str] | None,
+) -> Finding | None:
+    """A mark or absence for a pupil who was not in the lesson's class on its day (before
+    arriving, after leaving or transferring), or not in the lesson's subgroup."""
+    if not any(s.class_id == class_id and s.covers(day) for s in pupil_stays):
+        return Finding(
+            "not_enrolled", f"the pupil is not in the lesson's class on {day}", "pupil_id", True
+        )
+    if subgroup_members is not None and record.pupil_id not in subgroup_members:
+        return Finding(
+            "not_in_subgroup", "the pupil is not in the lesson's subgroup", "pupil_id", True
+        )
     return None
