@@ -29,13 +29,23 @@ def _root(
 
 
 def _register() -> None:
-    from schoolgate.cli import connectors_cmd, demo_cmd, simulate_cmd, store_cmd, sync_cmd
+    from schoolgate.cli import (
+        connectors_cmd,
+        demo_cmd,
+        serve_cmd,
+        simulate_cmd,
+        store_cmd,
+        sync_cmd,
+        tokens_cmd,
+    )
 
     store_cmd.register(app)
     sync_cmd.register(app)
     connectors_cmd.register(app)
     simulate_cmd.register(app)
     demo_cmd.register(app)
+    serve_cmd.register(app)
+    tokens_cmd.register(app)
 
 
 _register()
