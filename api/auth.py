@@ -7,11 +7,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import Depends, Request, Security
+from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem, forbidden, unauthorized
-from api.state import app_state
+from api.state import AppState, app_state
 from api.tokens import PREFIX, hash_secret
 from store import Token
 
@@ -40,16 +40,19 @@ class Principal:
         return (school,)
 
 
-def authenticate(
-    request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Security(bearer),
-) -> Principal:
+def bearer_secret(credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The token a request carries, if it has the shape of one (no store work yet)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized("a bearer token is required")
     secret = credentials.credentials
     if not secret.startswith(PREFIX) or len(secret) > 200:
         raise unauthorized("the token is not valid")
-    state = app_state(request)
+    return secret
+
+
+def authorize(state: AppState, secret: str, scope: str) -> Principal:
+    """The token looked up by its hash (every request: a revoked token is refused at once), its
+    rate bucket, and the scope asked for."""
     with state.store.read() as tx:
         token = tx.tokens.by_hash(hash_secret(secret))
     if token is None or token.revoked:
@@ -63,15 +66,17 @@ def authenticate(
             "too many requests for this token",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
+    if scope not in token.scopes:
+        raise forbidden(f"this token lacks the {scope!r} scope")
     return Principal(token)
 
 
 def require(scope: str) -> Callable[..., Principal]:
-    """A dependency: the caller, who must hold ``scope``."""
+    """A dependency: the caller, who must hold ``scope`` (one trip to a worker thread)."""
 
-    def check(principal: Principal = Depends(authenticate)) -> Principal:
-        if scope not in principal.token.scopes:
-            raise forbidden(f"this token lacks the {scope!r} scope")
-        return principal
+    def check(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+    ) -> Principal:
+        return authorize(app_state(request), bearer_secret(credentials), scope)
 
     return check

@@ -12,11 +12,12 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response, Security
+from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from api.access import log_people
-from api.auth import Principal, require
+from api.auth import Principal, authorize, bearer, bearer_secret
 from api.cursors import feed_cursor, feed_position
 from api.responses import PROBLEMS
 from api.schemas import FeedPage
@@ -64,7 +65,7 @@ def read_page(store: Store, view: View, *, after: int, limit: int, scan: int) ->
             class_id, groups = place if place is not None else (None, [])
             scope = FeedScope(view.pupil_id, class_id, groups, DIARY_OWN, DIARY_SHARED)
             upto = min(head, after + scan)
-        rows = q.feed_page(
+        page = q.feed_page(
             after,
             upto,
             limit,
@@ -73,12 +74,11 @@ def read_page(store: Store, view: View, *, after: int, limit: int, scan: int) ->
             scope=scope,
             flagged=sorted(PEOPLE),
         )
-    if len(rows) == limit:
-        position, more = rows[-1].position, True
+    if len(page.events) == limit and page.last is not None:
+        position, more = page.last, True
     else:
         position, more = upto, upto < head
-    people = [(r.school_id, r.entity, r.record_id) for r in rows if r.shown]
-    return FeedRead([r.event for r in rows], position, more, head, people)
+    return FeedRead(page.events, position, more, head, page.shown)
 
 
 def router(settings: ApiSettings) -> APIRouter:
@@ -105,22 +105,35 @@ def router(settings: ApiSettings) -> APIRouter:
             le=settings.max_wait,
             description="seconds to wait for a change when there is none yet (long-poll)",
         ),
-        principal: Principal = Depends(require("feed")),
+        credentials: HTTPAuthorizationCredentials | None = Security(bearer),
     ) -> Response:
         state = app_state(request)
-        token = principal.token
-        view = View(principal.schools_for(school), principal.personal, token.pupil_id)
-        after = feed_position(cursor)
+        secret = bearer_secret(credentials)
         deadline = time.monotonic() + wait
-        while True:
-            page = await run_in_threadpool(
-                read_page, state.store, view, after=after, limit=limit, scan=settings.scan
+
+        def first() -> tuple[Principal, View, FeedRead]:
+            # the token's checks and the first read in one trip to a worker thread
+            principal = authorize(state, secret, "feed")
+            token = principal.token
+            view = View(principal.schools_for(school), principal.personal, token.pupil_id)
+            start = feed_position(cursor)
+            return (
+                principal,
+                view,
+                read_page(state.store, view, after=start, limit=limit, scan=settings.scan),
             )
+
+        principal, view, page = await run_in_threadpool(first)
+        token = principal.token
+        while True:
             left = deadline - time.monotonic()
             if page.events or page.more or left <= 0:
                 break
             after = page.position
             await asyncio.sleep(min(settings.poll_interval, left))
+            page = await run_in_threadpool(
+                read_page, state.store, view, after=after, limit=limit, scan=settings.scan
+            )
         if page.people:
             await run_in_threadpool(
                 log_people, state.store, principal, page.people, "feed", view.personal

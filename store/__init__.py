@@ -37,7 +37,7 @@ from store.idempotency import Claim
 from store.outbox import NewPush, OutboxItem, OutboxResult
 from store.queries import (
     ConflictFilter,
-    FeedRow,
+    FeedPage,
     FeedScope,
     OutboxFilter,
     Page,
@@ -58,7 +58,7 @@ __all__ = [
     "Claim",
     "Conflict",
     "ConflictFilter",
-    "FeedRow",
+    "FeedPage",
     "FeedScope",
     "Hold",
     "NewFinding",

@@ -1,14 +1,20 @@
-"""``schoolgate serve``: the feed API for regional portals and the local journal's write API."""
+"""``schoolgate serve``: the feed API for regional portals and the local journal's write API.
+
+With ``--workers N`` the server runs in N processes, each with its own listening socket on the
+same port (``SO_REUSEPORT``): the kernel spreads new connections over them, where one shared
+socket lets whichever process wakes first take every connection of a burst.
+"""
 
 from __future__ import annotations
 
-import json
-import os
+import multiprocessing
+import signal
+import socket
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from fastapi import FastAPI
 
 from api import ApiSettings, SchoolSetup, create_app
 from core.errors import StoreError
@@ -17,9 +23,6 @@ from schoolgate.config import GatewayConfig
 from store import Store
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="configuration TOML")]
-
-
-_ENV = "SCHOOLGATE_SERVE"
 
 
 def api_settings(cfg: GatewayConfig, *, max_wait: float = 30.0, threads: int = 2) -> ApiSettings:
@@ -32,22 +35,81 @@ def api_settings(cfg: GatewayConfig, *, max_wait: float = 30.0, threads: int = 2
     )
 
 
-def _open(config: Path | None, *, max_wait: float, threads: int) -> tuple[Store, FastAPI]:
-    cfg = config_or_default(config)
+@dataclass(frozen=True)
+class ServeOptions:
+    config: Path | None
+    host: str
+    port: int
+    max_wait: float
+    threads: int
+    access_log: bool
+
+
+def _open_store(cfg: GatewayConfig) -> Store:
     store = Store.open(cfg.store.url)
     if store.revision() != store.head():
         store.close()
         raise StoreError("the store is not at the newest schema: run `schoolgate init`")
-    return store, create_app(store, api_settings(cfg, max_wait=max_wait, threads=threads))
+    return store
 
 
-def app_from_environment() -> FastAPI:
-    """uvicorn's factory in each worker process of ``serve --workers N``: the settings travel in
-    an environment variable, the store is opened by the worker itself."""
-    options = json.loads(os.environ[_ENV])
-    config = Path(options["config"]) if options["config"] else None
-    _, application = _open(config, max_wait=options["max_wait"], threads=options["threads"])
-    return application
+def _listen(host: str, port: int, *, shared: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+def _run(options: ServeOptions, sock: socket.socket | None) -> None:
+    """One server process: its own store connections, its own app, uvicorn on its socket."""
+    import uvicorn
+
+    cfg = config_or_default(options.config)
+    store = _open_store(cfg)
+    settings = api_settings(cfg, max_wait=options.max_wait, threads=options.threads)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(store, settings),
+            log_level=cfg.log.level,
+            access_log=options.access_log,
+            timeout_graceful_shutdown=5,
+        )
+    )
+    try:
+        sock = sock or _listen(options.host, options.port, shared=True)
+        server.run(sockets=[sock])
+    finally:
+        store.close()
+
+
+def _worker(options: ServeOptions) -> None:
+    _run(options, None)
+
+
+def _supervise(options: ServeOptions, workers: int) -> None:
+    """Start ``workers`` processes and stop them together (SIGTERM or Ctrl-C)."""
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_worker, args=(options,), daemon=False) for _ in range(workers)]
+    for p in procs:
+        p.start()
+
+    def stop(*_: Any) -> None:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for p in procs:
+            p.join()
+    except KeyboardInterrupt:
+        stop()
+        for p in procs:
+            p.join(timeout=30)
 
 
 def register(app: typer.Typer) -> None:
@@ -68,39 +130,16 @@ def register(app: typer.Typer) -> None:
         access_log: Annotated[bool, typer.Option(help="log each request line")] = True,
     ) -> None:
         """Serve the change feed, snapshots, the journal write API, /health and /metrics."""
-        import uvicorn
-
-        common = {
-            "host": host,
-            "port": port,
-            "access_log": access_log,
-            "timeout_graceful_shutdown": 5,
-        }
+        options = ServeOptions(
+            config.resolve() if config else None, host, port, max_wait, threads, access_log
+        )
         with reported_errors():
-            store, application = _open(config, max_wait=max_wait, threads=threads)
-        level = config_or_default(config).log.level
+            cfg = config_or_default(config)
+            _open_store(cfg).close()  # refuse a store that is not ready before forking
         err_console.print(
-            f"serving the feed API on http://{host}:{port} with {workers} process(es) "
-            f"(store {store.display_url})"
+            f"serving the feed API on http://{host}:{port} with {workers} process(es)"
         )
         if workers == 1:
-            try:
-                uvicorn.run(application, log_level=level, **common)  # type: ignore[arg-type]
-            finally:
-                store.close()
-            return
-        store.close()
-        os.environ[_ENV] = json.dumps(
-            {
-                "config": str(config.resolve()) if config else None,
-                "max_wait": max_wait,
-                "threads": threads,
-            }
-        )
-        uvicorn.run(
-            "schoolgate.cli.serve_cmd:app_from_environment",
-            factory=True,
-            workers=workers,
-            log_level=level,
-            **common,  # type: ignore[arg-type]
-        )
+            _run(options, _listen(host, port, shared=False))
+        else:
+            _supervise(options, workers)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from store.queries.feed import FeedQueries, FeedRow, FeedScope
+from store.queries.feed import FeedPage, FeedQueries, FeedScope
 from store.queries.operations import (
     ConflictFilter,
     Operations,
@@ -37,7 +37,7 @@ class Queries(Operations, FeedQueries, SnapshotQueries, StatsQueries):
 
 __all__ = [
     "ConflictFilter",
-    "FeedRow",
+    "FeedPage",
     "FeedScope",
     "OutboxFilter",
     "Page",

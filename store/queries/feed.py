@@ -70,16 +70,13 @@ class FeedScope:
 
 
 @dataclass(frozen=True, slots=True)
-class FeedRow:
-    """One event of a feed page: ``event`` is its JSON text; ``shown`` says whether it carries
-    its record (checked only for the entities asked about — people, for the access log)."""
+class FeedPage:
+    """A page of events: each event's JSON text, in order; the position of the last one; and
+    the (school, entity, id) of the events of ``flagged`` entities that carry their record."""
 
-    position: int
-    school_id: str
-    entity: str
-    record_id: str
-    shown: bool
-    event: str
+    events: list[str]
+    last: int | None
+    shown: list[tuple[str, str, str]]
 
 
 class FeedQueries:
@@ -99,10 +96,10 @@ class FeedQueries:
         hidden: Mapping[str, Sequence[str]] | None = None,
         scope: FeedScope | None = None,
         flagged: Sequence[str] = (),
-    ) -> list[FeedRow]:
+    ) -> FeedPage:
         """Events of the entries with ``after < position <= upto`` of ``schools`` (and
         ``scope``), in order, at most ``limit``; record fields in ``hidden`` (entity → fields)
-        left out; ``shown`` set for events of the ``flagged`` entities that carry their record."""
+        left out; which events of the ``flagged`` entities carry their record."""
         hidden_key = tuple(sorted((e, tuple(sorted(f))) for e, f in (hidden or {}).items()))
         shape = None
         params: dict[str, Any] = {"after": after, "upto": upto, "limit": limit}
@@ -112,7 +109,12 @@ class FeedQueries:
                      bool(scope.subgroups))  # fmt: skip
             params.update(pupil=scope.pupil_id, klass=scope.class_id, groups=list(scope.subgroups))
         stmt = _statement(self.conn.dialect.name, hidden_key, shape, tuple(sorted(flagged)))
-        return [FeedRow(*row) for row in self.conn.execute(stmt, params).all()]
+        rows = self.conn.execute(stmt, params).all()
+        return FeedPage(
+            [row[5] for row in rows],
+            rows[-1][0] if rows else None,
+            [(row[1], row[2], row[3]) for row in rows if row[4]],
+        )
 
 
 @functools.cache
@@ -144,10 +146,12 @@ def _statement(
         ("key", case((c.op == "delete", _tombstone_key(dialect)), else_=None)),
         ("data", func.json(data) if sqlite else data),
     )
-    shown = case(
-        *((c.entity == name, _current(Entity(name)).exists()) for name in flagged),
-        else_=False,
-    )
+    shown: ColumnElement[bool] = literal_column("1 = 0")
+    if flagged:
+        shown = case(
+            *((c.entity == name, _current(Entity(name)).exists()) for name in flagged),
+            else_=False,
+        )
     stmt = select(
         c.position,
         c.school_id,

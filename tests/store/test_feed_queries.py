@@ -10,15 +10,19 @@ from typing import Any
 
 from core.entities import Entity
 from mapping.model import Lesson, Period
-from store import FeedScope, SnapshotFilter, Store
+from store import FeedPage, FeedScope, SnapshotFilter, Store
 from tests.store.conftest import SCHOOL, lesson, mark, pupil
 
 
 def _events(store: Store, after: int = 0, **kw: Any) -> list[dict[str, Any]]:
     with store.read() as tx:
         head = tx.queries.feed_head()
-        rows = tx.queries.feed_page(after, head, 1000, schools=kw.pop("schools", [SCHOOL]), **kw)
-    return [json.loads(r.event) for r in rows]
+        page = tx.queries.feed_page(after, head, 1000, schools=kw.pop("schools", [SCHOOL]), **kw)
+    return [json.loads(e) for e in page.events]
+
+
+def _positions(page: FeedPage) -> list[int]:
+    return [int(json.loads(e)["cursor"].removeprefix("f1."), 16) for e in page.events]
 
 
 def _period(closed: bool) -> Period:
@@ -91,12 +95,12 @@ def test_pages_stop_at_the_committed_head_and_follow_schools(store: Store) -> No
     with store.read() as tx:
         head = tx.queries.feed_head()
         assert head == 4
-        assert [r.position for r in tx.queries.feed_page(0, 2, 10, schools=[SCHOOL])] == [1, 2]
-        assert [r.record_id for r in tx.queries.feed_page(0, head, 10, schools=["sch2"])] == [
-            "mark-9"
-        ]
+        assert _positions(tx.queries.feed_page(0, 2, 10, schools=[SCHOOL])) == [1, 2]
+        other = tx.queries.feed_page(0, head, 10, schools=["sch2"])
+        assert [json.loads(e)["id"] for e in other.events] == ["mark-9"] and other.last == 4
         both = tx.queries.feed_page(1, head, 2, schools=[SCHOOL, "sch2"])
-        assert [r.position for r in both] == [2, 3]
+        assert _positions(both) == [2, 3] and both.last == 3
+        assert tx.queries.feed_page(head, head, 10, schools=[SCHOOL]).last is None
 
 
 def test_a_pupil_scope_sees_the_pupils_marks_lessons_and_reference_data(store: Store) -> None:
@@ -126,10 +130,10 @@ def test_a_pupil_scope_sees_the_pupils_marks_lessons_and_reference_data(store: S
         ("periods", "q1"),
     ]
     with store.read() as tx:
-        rows = tx.queries.feed_page(
+        page = tx.queries.feed_page(
             0, tx.queries.feed_head(), 100, schools=[SCHOOL], flagged=["pupils"]
         )
-    assert {r.record_id for r in rows if r.shown} == {"pupil-0", "pupil-1"}
+    assert page.shown == [(SCHOOL, "pupils", "pupil-0"), (SCHOOL, "pupils", "pupil-1")]
 
 
 def test_snapshot_listing_pages_by_id_and_filters(store: Store) -> None:
