@@ -44,6 +44,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from core.entities import Entity
@@ -71,10 +73,10 @@ class FeedScope:
 
 @dataclass(frozen=True, slots=True)
 class FeedPage:
-    """A page of events: each event's JSON text, in order; the position of the last one; and
-    the (school, entity, id) of the events of ``flagged`` entities that carry their record."""
+    """A page of events: each event's JSON text (UTF-8), in order; the position of the last one;
+    and the (school, entity, id) of the events of ``flagged`` entities that carry their record."""
 
-    events: list[str]
+    events: list[bytes]
     last: int | None
     shown: list[tuple[str, str, str]]
 
@@ -108,13 +110,54 @@ class FeedQueries:
             shape = (tuple(scope.own), tuple(scope.shared), scope.class_id is not None,
                      bool(scope.subgroups))  # fmt: skip
             params.update(pupil=scope.pupil_id, klass=scope.class_id, groups=list(scope.subgroups))
-        stmt = _statement(self.conn.dialect.name, hidden_key, shape, tuple(sorted(flagged)))
-        rows = self.conn.execute(stmt, params).all()
+        key = (hidden_key, shape, tuple(sorted(flagged)))
+        rows = _fetch(self.conn, _compiled(self.conn.dialect, *key), params)
         return FeedPage(
             [row[5] for row in rows],
             rows[-1][0] if rows else None,
-            [(row[1], row[2], row[3]) for row in rows if row[4]],
+            [(row[1].decode(), row[2].decode(), row[3].decode()) for row in rows if row[4]],
         )
+
+
+def _fetch(conn: Connection, compiled: SQLCompiler, params: dict[str, Any]) -> list[Any]:
+    """The page's rows straight from the driver's cursor, text as UTF-8 bytes: a page is one
+    string per event that goes out as it came in, so neither SQLAlchemy's rows nor decoding
+    and encoding again are worth their cost here."""
+    state = compiled.construct_expanded_state(params)
+    values = {
+        k: state.processors[k](v) if k in state.processors else v
+        for k, v in state.parameters.items()
+    }
+    args: Any = values if state.positiontup is None else [values[n] for n in state.positiontup]
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        previous = driver.text_factory  # type: ignore[union-attr]
+        driver.text_factory = bytes  # type: ignore[union-attr]
+        try:
+            cursor = driver.cursor()  # type: ignore[union-attr]
+            rows: list[Any] = cursor.execute(state.statement, args).fetchall()
+            cursor.close()
+        finally:
+            driver.text_factory = previous  # type: ignore[union-attr]
+        return rows
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(state.statement, args)
+        return [
+            (p, s.encode(), e.encode(), r.encode(), shown, event.encode())
+            for p, s, e, r, shown, event in cursor.fetchall()
+        ]
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(
+    dialect: Dialect,
+    hidden: tuple[tuple[str, tuple[str, ...]], ...],
+    scope: tuple[tuple[str, ...], tuple[str, ...], bool, bool] | None,
+    flagged: tuple[str, ...],
+) -> SQLCompiler:
+    compiled = _statement(dialect.name, hidden, scope, flagged).compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    return compiled
 
 
 @functools.cache
