@@ -141,9 +141,10 @@ class Consumer:
             self.seen += [(e["entity"], e["id"], e["op"], e["version"]) for e in page["events"]]
             self.cursor = page["cursor"]
             if stop_after is not None and len(self.seen) >= stop_after:
-                return
+                break
             if done.is_set() and not page["events"] and not page["more"]:
-                return
+                break
+        self.client.close()
 
 
 def _run_writers(url: str, n: int, rounds: int) -> tuple[list[Committed], threading.Event]:

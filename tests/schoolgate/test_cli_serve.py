@@ -135,6 +135,8 @@ def test_serve_answers_health_feed_and_openapi(tmp_path: Path, workers: str) -> 
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        if proc.stderr is not None:
+            proc.stderr.close()
 
 
 def test_serve_refuses_a_store_that_is_not_initialised(tmp_path: Path) -> None:
