@@ -18,6 +18,7 @@ from sync import jobs, resolutions
 from sync.jobs import SystemSetup
 from sync.journal import Clock, Journal
 from sync.pull import Progress, PullOptions
+from sync.rules import Deadlines
 from sync.runs import RunReport
 
 
@@ -75,6 +76,16 @@ def approve_hold(store: Store, config: GatewayConfig, hold_id: int, *, by: str) 
     return pull(store, config, setup, PullOptions(approve_hold=True))
 
 
+def deadlines_of(config: GatewayConfig, school_id: str) -> Deadlines:
+    """A school's mark deadlines: ``[sync]``'s days in its time zone, for written work as its
+    systems' mapping profiles list it."""
+    school = config.school(school_id)
+    written = jobs.written_work(
+        (system.connector or key, system.profile) for key, system in school.systems.items()
+    )
+    return config.sync.deadlines(zoneinfo.ZoneInfo(school.timezone), written)
+
+
 def journal(
     store: Store, config: GatewayConfig, school_id: str, *, clock: Clock | None = None
 ) -> Journal:
@@ -82,10 +93,7 @@ def journal(
     deadlines of ``[sync]`` in the school's time zone, and written work as the school's systems'
     mapping profiles list it. No credentials are read."""
     school = config.school(school_id)
-    written = jobs.written_work(
-        (system.connector or key, system.profile) for key, system in school.systems.items()
-    )
-    deadlines = config.sync.deadlines(zoneinfo.ZoneInfo(school.timezone), written)
+    deadlines = deadlines_of(config, school_id)
     if clock is None:
         return Journal(store, school.id, school.push_targets(), deadlines=deadlines)
     return Journal(store, school.id, school.push_targets(), deadlines=deadlines, clock=clock)

@@ -19,27 +19,47 @@ Choices worth knowing (details in the modules):
 - Every applied change gets one ``change_log`` row; a delete (feed tombstone) carries the natural
   key (:data:`NATURAL_KEYS`). Positions are handed out under a one-row counter lock held to
   commit, so a reader following ``position > cursor`` never misses a change (:mod:`store.changelog`).
+- The feed API's tables: access tokens kept as hashes of their secrets (``tx.tokens``), journal
+  write idempotency keys (``tx.idempotency``), personal-data reads by token and record id
+  (``tx.access_log``).
 - History: updates and deletes have an ``audit`` row with old → new; a creation is recorded by its
   change-log row (source, actor, run, time) and its content lives in the record row until the next
   change, whose audit row keeps it as ``old``.
 """
 
+from store.access_log import Access
 from store.changelog import Change
 from store.codec import NATURAL_KEYS, content_hash
 from store.conflicts import Conflict, NewFinding
 from store.engine import Store, Tx, missing_database
 from store.holds import Hold
+from store.idempotency import Claim
 from store.outbox import NewPush, OutboxItem, OutboxResult
-from store.queries import ConflictFilter, OutboxFilter, Page, Paging, QueueFilter, RunFilter
+from store.queries import (
+    ConflictFilter,
+    FeedPage,
+    FeedScope,
+    OutboxFilter,
+    Page,
+    Paging,
+    QueueFilter,
+    RunFilter,
+    SnapshotFilter,
+)
 from store.records import UpsertCounts
 from store.reviews import ReviewItem
 from store.runs import Run
+from store.tokens import Token
 
 __all__ = [
     "NATURAL_KEYS",
+    "Access",
     "Change",
+    "Claim",
     "Conflict",
     "ConflictFilter",
+    "FeedPage",
+    "FeedScope",
     "Hold",
     "NewFinding",
     "NewPush",
@@ -52,7 +72,9 @@ __all__ = [
     "ReviewItem",
     "Run",
     "RunFilter",
+    "SnapshotFilter",
     "Store",
+    "Token",
     "Tx",
     "UpsertCounts",
     "content_hash",

@@ -14,12 +14,14 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from core.errors import DataRejected, StoreError
 from store import migrate
+from store.access_log import AccessLogRepo
 from store.changelog import ChangesRepo
 from store.checkpointer import Checkpointer
 from store.checkpoints import CheckpointsRepo
 from store.conflicts import ConflictsRepo
 from store.history import HistoryRepo
 from store.holds import HoldsRepo
+from store.idempotency import IdempotencyRepo
 from store.identity import IdentityRepo
 from store.matching import MatchingRepo
 from store.outbox import OutboxRepo
@@ -27,6 +29,7 @@ from store.queries import Queries
 from store.records import RecordsRepo
 from store.reviews import ReviewsRepo
 from store.runs import RunsRepo
+from store.tokens import TokensRepo
 
 BUSY_TIMEOUT_MS = 30_000
 #: every SQLite connection: WAL, commits without fsync (WAL keeps them atomic), a 64 MB page cache
@@ -46,8 +49,8 @@ class Tx:
 
     ``records`` (canonical records), ``history`` (audit, earlier versions), ``identity`` (links
     and agreements), ``matching`` (natural keys), ``reviews``, ``changes`` (the change log),
-    ``runs``, ``checkpoints``, ``outbox``, ``conflicts``, ``holds``; and ``queries``, the read
-    side's listings.
+    ``runs``, ``checkpoints``, ``outbox``, ``conflicts``, ``holds``; the feed API's ``tokens``,
+    ``idempotency`` keys and ``access_log``; and ``queries``, the read side's listings.
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -63,6 +66,9 @@ class Tx:
         self.outbox = OutboxRepo(conn)
         self.conflicts = ConflictsRepo(conn)
         self.holds = HoldsRepo(conn)
+        self.tokens = TokensRepo(conn)
+        self.idempotency = IdempotencyRepo(conn)
+        self.access_log = AccessLogRepo(conn)
         self.queries = Queries(conn)
 
     @contextmanager

@@ -40,6 +40,7 @@ def pending_differences(engine: Engine) -> list[object]:
     from alembic.autogenerate import compare_metadata
 
     from store.tables import Base
+    from store.tables import api as _api  # noqa: F401
     from store.tables import gateway as _gateway  # noqa: F401
 
     with engine.connect() as conn:

@@ -112,6 +112,16 @@ class StoreFacts:
                 return pid
         return None
 
+    def year_of(self, parallel: int) -> tuple[dt.date, dt.date] | None:
+        spans = [
+            (start, end)
+            for parallels, start, end, _ in self._periods.values()
+            if parallel in parallels
+        ]
+        if not spans:
+            return None
+        return min(s for s, _ in spans), max(e for _, e in spans)
+
     def period_closed(self, period_id: str) -> bool:
         fact = self._periods.get(period_id)
         return fact is not None and fact[3]

@@ -109,6 +109,10 @@ class WriteResult:
             raise self.refused[0].error()
 
 
+class _DryRun(Exception):
+    """Leave a dry run's unit of work without committing it."""
+
+
 class Journal:
     def __init__(
         self,
@@ -126,8 +130,14 @@ class Journal:
         self.clock = clock
 
     # -- writes --------------------------------------------------------------------------
-    def write(self, records: Sequence[Record], *, actor: str) -> WriteResult:
-        """Store local changes and queue their pushes; each record is taken or refused."""
+    def check(self, records: Sequence[Record], *, actor: str) -> WriteResult:
+        """What :meth:`write` would take and refuse, writing nothing (a caller that takes a
+        batch whole or not at all asks first)."""
+        return self.write(records, actor=actor, dry_run=True)
+
+    def write(self, records: Sequence[Record], *, actor: str, dry_run: bool = False) -> WriteResult:
+        """Store local changes and queue their pushes; each record is taken or refused.
+        ``dry_run``: decide the same, then roll back."""
         result = WriteResult()
         by_entity: dict[Entity, dict[str, Record]] = defaultdict(dict)
         for rec in records:
@@ -149,13 +159,18 @@ class Journal:
             by_entity[checked.entity][checked.id] = checked  # the same record twice: the last
         if not by_entity:
             return result
-        with self.store.begin() as tx:
-            facts = StoreFacts(self.school_id)
-            facts.load_roster(tx)
-            for entity in sorted(by_entity, key=_ORDER.index):
-                self._write_entity(
-                    tx, facts, entity, list(by_entity[entity].values()), actor, result
-                )
+        try:
+            with self.store.begin() as tx:
+                facts = StoreFacts(self.school_id)
+                facts.load_roster(tx)
+                for entity in sorted(by_entity, key=_ORDER.index):
+                    self._write_entity(
+                        tx, facts, entity, list(by_entity[entity].values()), actor, result
+                    )
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
         return result
 
     def _write_entity(
@@ -256,6 +271,7 @@ class Journal:
             rules.period_closing(old, new),
             rules.grade1(new, facts),
             rules.frozen(old, new, facts),
+            rules.out_of_year(new, facts),
             *rules.placement(old, new, facts),
         ):
             if found is not None:

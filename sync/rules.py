@@ -4,26 +4,7 @@ Pure functions over canonical records and a :class:`RuleContext` of read-only lo
 returns :class:`Finding` values; the caller decides what they do — the planner for what a system
 sends (:mod:`sync.plan`), the local journal for what is entered here (:mod:`sync.journal`):
 
-==================  ================================================  ==============  ==========
-kind                what                                              from a system   local
-==================  ================================================  ==============  ==========
-``grade1_mark``     a mark for a first-grade pupil                    rejected        refused
-``closed_period``   a change touching a closed period (a record in    held (open      refused
-                    it, moved into or out of it, its period mark, a   conflict)
-                    closed period's dates)
-``period_closing``  ``Period.closed`` changed other than by the       kept (gateway   refused
-                    periods command                                   field)
-``grade1_homework`` homework in a first-grade lesson                  noted           refused
-``outside_enrolment`` a mark or absence for a pupil outside their     noted           refused
-                    enrolment (left, not yet admitted, another class)
-``corrected_mark``  a changed mark («исправление отметки»)            noted           noted
-``deleted_mark``    a deleted mark                                    noted           noted
-``late_mark``       a mark for written work entered after its         noted           noted
-                    deadline (5 days in grades 2–9, 7 in 10–11)
-``unusual_mark``    a value the contract allows but the school would  noted           noted
-                    not expect there (``н/а`` as a current mark)
-==================  ================================================  ==============  ==========
-"""
+==================  ================================================  ==============  ==="""
 
 from __future__ import annotations
 
@@ -118,6 +99,11 @@ class RuleContext(Protocol):
         ...
 
     def period_closed(self, period_id: str) -> bool: ...
+
+    def year_of(self, parallel: int) -> tuple[dt.date, dt.date] | None:
+        """The academic year of ``parallel``: from its first period's start to its last's end
+        (``None`` when no period is known)."""
+        ...
 
 
 def normalise_work_type(name: str) -> str:
@@ -357,3 +343,26 @@ def unusual_value(record: Record) -> Finding | None:
             "unusual_mark", "'н/а' (не аттестован) as a current mark, not a period mark", "value"
         )
     return None
+
+
+def outside_year(day: dt.date, year: tuple[dt.date, dt.date] | None, field: str) -> Finding | None:
+    """A date outside the academic year (``year``: its first and last day, when known)."""
+    if year is not None and not year[0] <= day <= year[1]:
+        return Finding(
+            "outside_year", f"{day} is outside the academic year {year[0]}–{year[1]}", field, True
+        )
+    return None
+
+
+def out_of_year(record: Record, ctx: RuleContext) -> Finding | None:
+    """A lesson dated, or a mark or absence for a lesson, outside its class's academic year."""
+    if isinstance(record, Lesson):
+        parallel, day, field = ctx.class_parallel(record.class_id), record.date, "date"
+    elif isinstance(record, Mark | Attendance):
+        info = ctx.lesson(record.lesson_id)
+        if info is None:
+            return None
+        parallel, day, field = info.parallel, info.date, "lesson_id"
+    else:
+        return None
+    return None if parallel is None else outside_year(day, ctx.year_of(parallel), field)

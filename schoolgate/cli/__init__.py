@@ -45,9 +45,11 @@ def _register() -> None:
         periods_cmd,
         queues_cmd,
         runs_cmd,
+        serve_cmd,
         simulate_cmd,
         store_cmd,
         sync_cmd,
+        tokens_cmd,
     )
 
     store_cmd.register(app)
@@ -59,6 +61,8 @@ def _register() -> None:
     connectors_cmd.register(app)
     simulate_cmd.register(app)
     demo_cmd.register(app)
+    serve_cmd.register(app)
+    tokens_cmd.register(app)
 
 
 _register()

@@ -6,13 +6,16 @@ thin). Nothing here writes. ``tx.queries`` gives the listings of one unit of wor
         page = tx.queries.conflicts(ConflictFilter(statuses=("open",)), Paging(limit=20))
         print(len(page.items), "shown,", page.more, "more")
 
-Every listing answers a :class:`Page`, so a reader can say «and 14,721 more».
+Every listing answers a :class:`Page`, so a reader can say «and 14,721 more». The feed API
+reads the change log's committed head and entries (:mod:`.feed`), a school's records for
+snapshots (:mod:`.snapshots`) and totals for monitoring (:mod:`.stats`).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from store.queries.feed import FeedPage, FeedQueries, FeedScope
 from store.queries.operations import (
     ConflictFilter,
     Operations,
@@ -21,9 +24,11 @@ from store.queries.operations import (
     RunFilter,
 )
 from store.queries.paging import Page, Paging
+from store.queries.snapshots import SnapshotFilter, SnapshotQueries
+from store.queries.stats import StatsQueries
 
 
-class Queries(Operations):
+class Queries(Operations, FeedQueries, SnapshotQueries, StatsQueries):
     """Every read-side query over one unit of work's connection (``tx.queries``)."""
 
     def __init__(self, conn: Connection) -> None:
@@ -32,10 +37,13 @@ class Queries(Operations):
 
 __all__ = [
     "ConflictFilter",
+    "FeedPage",
+    "FeedScope",
     "OutboxFilter",
     "Page",
     "Paging",
     "Queries",
     "QueueFilter",
     "RunFilter",
+    "SnapshotFilter",
 ]

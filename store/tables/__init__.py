@@ -1,9 +1,10 @@
 """The store's tables: the canonical records (:mod:`.records`, one table per entity) and the
 gateway's own bookkeeping (:mod:`.gateway`: identity map, change log, audit, runs, checkpoints,
-outbox, conflict queue, holds, review queue)."""
+outbox, conflict queue, holds, review queue) and the feed API's (:mod:`.api`: tokens,
+idempotency keys, access log)."""
 
-from store.tables import gateway
+from store.tables import api, gateway
 from store.tables.base import ID, NAME, Base, BigId, table
 from store.tables.records import ROWS, RecordRow
 
-__all__ = ["ID", "NAME", "ROWS", "Base", "BigId", "RecordRow", "gateway", "table"]
+__all__ = ["ID", "NAME", "ROWS", "Base", "BigId", "RecordRow", "api", "gateway", "table"]
