@@ -43,9 +43,12 @@ from store.queries import (
     Page,
     Paging,
     QueueFilter,
+    ReconciliationFilter,
     RunFilter,
     SnapshotFilter,
+    Span,
 )
+from store.reconciliations import NewDifference, Reconciliation, ReconciliationItem
 from store.records import UpsertCounts
 from store.reviews import ReviewItem
 from store.runs import Run
@@ -61,6 +64,7 @@ __all__ = [
     "FeedPage",
     "FeedScope",
     "Hold",
+    "NewDifference",
     "NewFinding",
     "NewPush",
     "OutboxFilter",
@@ -69,10 +73,14 @@ __all__ = [
     "Page",
     "Paging",
     "QueueFilter",
+    "Reconciliation",
+    "ReconciliationFilter",
+    "ReconciliationItem",
     "ReviewItem",
     "Run",
     "RunFilter",
     "SnapshotFilter",
+    "Span",
     "Store",
     "Token",
     "Tx",

@@ -26,6 +26,7 @@ from store.identity import IdentityRepo
 from store.matching import MatchingRepo
 from store.outbox import OutboxRepo
 from store.queries import Queries
+from store.reconciliations import ReconciliationsRepo
 from store.records import RecordsRepo
 from store.reviews import ReviewsRepo
 from store.runs import RunsRepo
@@ -49,8 +50,9 @@ class Tx:
 
     ``records`` (canonical records), ``history`` (audit, earlier versions), ``identity`` (links
     and agreements), ``matching`` (natural keys), ``reviews``, ``changes`` (the change log),
-    ``runs``, ``checkpoints``, ``outbox``, ``conflicts``, ``holds``; the feed API's ``tokens``,
-    ``idempotency`` keys and ``access_log``; and ``queries``, the read side's listings.
+    ``runs``, ``checkpoints``, ``outbox``, ``conflicts``, ``holds``, ``reconciliations`` (stored
+    reports); the feed API's ``tokens``, ``idempotency`` keys and ``access_log``; and
+    ``queries``, the read side's listings.
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -69,6 +71,7 @@ class Tx:
         self.tokens = TokensRepo(conn)
         self.idempotency = IdempotencyRepo(conn)
         self.access_log = AccessLogRepo(conn)
+        self.reconciliations = ReconciliationsRepo(conn)
         self.queries = Queries(conn)
 
     @contextmanager

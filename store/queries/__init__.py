@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from store.queries.feed import FeedPage, FeedQueries, FeedScope
+from store.queries.journal import HistoryRow, JournalQueries, LessonKey, Roster, Span
 from store.queries.operations import (
     ConflictFilter,
     Operations,
@@ -24,12 +25,24 @@ from store.queries.operations import (
     RunFilter,
 )
 from store.queries.paging import Page, Paging
+from store.queries.reports import PendingQueries, PendingRef, ReconciliationFilter, ReportQueries
 from store.queries.snapshots import SnapshotFilter, SnapshotQueries
 from store.queries.stats import StatsQueries
 
 
-class Queries(Operations, FeedQueries, SnapshotQueries, StatsQueries):
-    """Every read-side query over one unit of work's connection (``tx.queries``)."""
+class Queries(
+    Operations,
+    FeedQueries,
+    SnapshotQueries,
+    StatsQueries,
+    JournalQueries,
+    ReportQueries,
+    PendingQueries,
+):
+    """Every read-side query over one unit of work's connection (``tx.queries``): the gateway's
+    bookkeeping (:mod:`.operations`), the feed and snapshots (:mod:`.feed`, :mod:`.snapshots`),
+    totals for metrics (:mod:`.stats`), the journal (:mod:`.journal`) and stored reports
+    (:mod:`.reports`)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -39,11 +52,17 @@ __all__ = [
     "ConflictFilter",
     "FeedPage",
     "FeedScope",
+    "HistoryRow",
+    "LessonKey",
     "OutboxFilter",
     "Page",
     "Paging",
+    "PendingRef",
     "Queries",
     "QueueFilter",
+    "ReconciliationFilter",
+    "Roster",
     "RunFilter",
     "SnapshotFilter",
+    "Span",
 ]

@@ -1,10 +1,12 @@
 """The store's tables: the canonical records (:mod:`.records`, one table per entity) and the
 gateway's own bookkeeping (:mod:`.gateway`: identity map, change log, audit, runs, checkpoints,
-outbox, conflict queue, holds, review queue) and the feed API's (:mod:`.api`: tokens,
-idempotency keys, access log)."""
+outbox, conflict queue, holds, review queue), the feed API's (:mod:`.api`: tokens,
+idempotency keys, access log) and the stored reports (:mod:`.reports`)."""
 
-from store.tables import api, gateway
+from store.tables import api, gateway, reports
 from store.tables.base import ID, NAME, Base, BigId, table
 from store.tables.records import ROWS, RecordRow
 
-__all__ = ["ID", "NAME", "ROWS", "Base", "BigId", "RecordRow", "api", "gateway", "table"]
+__all__ = [
+    "ID", "NAME", "ROWS", "Base", "BigId", "RecordRow", "api", "gateway", "reports", "table",
+]  # fmt: skip

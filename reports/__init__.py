@@ -1,0 +1,1 @@
+"""Reports for deputy directors and administrators."""
