@@ -74,8 +74,9 @@ def simulator(size: str) -> AbstractContextManager[str]:
     )
 
 
-def measure_sync(url: str, workdir: str) -> dict[str, Any]:
-    """In a child process: full sync, 1 % changed on the simulator, incremental re-sync."""
+def measure_sync(url: str, workdir: str, store_url: str = "") -> dict[str, Any]:
+    """In a child process: full sync, 1 % changed on the simulator, incremental re-sync; into
+    ``store_url`` (a fresh PostgreSQL schema) or, by default, a new SQLite store in ``workdir``."""
     from schoolgate.config import parse_config
     from store import Store
     from sync import jobs
@@ -87,7 +88,7 @@ def measure_sync(url: str, workdir: str) -> dict[str, Any]:
     )
     config = parse_config(
         {
-            "store": {"url": f"sqlite:///{workdir}/sync.db"},
+            "store": {"url": store_url or f"sqlite:///{workdir}/sync.db"},
             "log": {"level": "warning"},
             "schools": [
                 {
@@ -322,7 +323,7 @@ def run() -> list[Row]:
 
 
 if __name__ == "__main__":
-    kind, url, workdir = sys.argv[1:4]
+    kind, url, workdir, *rest = sys.argv[1:]
     measure = {"sync": measure_sync, "raw": measure_raw, "floor": measure_floor}[kind]
-    out = measure(url, workdir)
+    out = measure(url, workdir, *rest)
     print(json.dumps(out, ensure_ascii=False))

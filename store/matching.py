@@ -24,6 +24,11 @@ class MatchingRepo(Repo):
         linked = select(c.id).where(
             c.system == system, c.entity == entity.value, c.gateway_id == table.c.id
         )
+        if self.conn.dialect.name == "postgresql":
+            # OFFSET 0 keeps the question a probe of the link's gateway-id index per record:
+            # turned into an anti-join, its plan follows the identity map's statistics, which lag
+            # behind one entity's links while a first sync makes them (issue 11)
+            linked = linked.offset(0)
         stmt = (
             select(table.c.id)
             .where(table.c.school_id == school_id, table.c.deleted_at.is_(None), ~linked.exists())
