@@ -31,6 +31,7 @@ from typing import Any
 from mapping.model import Period, SchoolClass
 from mapping.values import InvalidValue, MarkValue
 from reports.control.model import (
+    WRONG_SUBSTITUTION,
     ControlResult,
     CourseKey,
     CourseStats,
@@ -454,6 +455,8 @@ def evaluate(data: ControlInput) -> ControlResult:
                 course[0], course[1], course[2], f.teacher_id, ctx.graded(course[0])
             )
         st.counts[kind] = st.counts.get(kind, 0) + 1
+        if kind == "substitution" and f.problem:
+            st.counts[WRONG_SUBSTITUTION] = st.counts.get(WRONG_SUBSTITUTION, 0) + 1
     class_ids = sorted({le.class_id for le in ctx.lessons} | {f.class_id for f in findings})
     return ControlResult(
         findings=findings,

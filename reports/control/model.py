@@ -25,6 +25,9 @@ SECTIONS = (
 #: sections that are facts to know rather than faults (a substitution recorded correctly)
 INFORMATIONAL = frozenset({"substitution"})
 
+#: the count, among a course's, of substitutions recorded wrongly (the teacher as substitute)
+WRONG_SUBSTITUTION = "substitution_wrong"
+
 CourseKey = tuple[str, str, str | None]  # class, subject, subgroup
 
 

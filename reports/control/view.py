@@ -14,7 +14,14 @@ from mapping.model import SchoolClass
 from reports import text
 from reports.control.checks import half_up
 from reports.control.engine import ControlRun
-from reports.control.model import INFORMATIONAL, SECTIONS, CourseStats, Finding, TeacherStats
+from reports.control.model import (
+    INFORMATIONAL,
+    SECTIONS,
+    WRONG_SUBSTITUTION,
+    CourseStats,
+    Finding,
+    TeacherStats,
+)
 from reports.names import Names
 from reports.render import charts
 from reports.render.document import Cell, Chart, Column, Document, Table
@@ -122,18 +129,21 @@ def _num(x: float) -> str:
     return f"{x:.2f}".replace(".", ",")
 
 
+#: what a side of a change shows besides the value (a deletion's side holds the whole mark)
+_SHOWN = ("work_type", "weight", "kind")
+
+
 def _mark_text(values: dict[str, Any]) -> str:
-    """An audit side of a mark: its value, and what else changed."""
+    """An audit side of a mark: its value, its work type and weight when they are part of it."""
     if not values:
         return "—"
-    parts = []
-    if "value" in values:
-        parts.append(str(values["value"]))
-    for k, v in values.items():
-        if k in ("value", "school_id", "created_at", "deleted_at"):
-            continue
-        parts.append(f"{text.FIELD.get(k, k)}: {v}")
+    parts = [str(values["value"])] if "value" in values else []
+    parts += [f"{text.FIELD[k]}: {text.value(k, values[k])}" for k in _SHOWN if k in values]
     return "; ".join(parts) or "—"
+
+
+def _lower(label: str) -> str:
+    return label[:1].lower() + label[1:]
 
 
 class ControlView:
@@ -171,7 +181,7 @@ class ControlView:
                 "нет."
             )
         parts = ", ".join(
-            f"{SECTION_SHORT[s].lower()} — {n}"
+            f"{_lower(SECTION_SHORT[s])} — {n}"
             for s, n in self.counts().items()
             if n and s not in INFORMATIONAL
         )
@@ -205,7 +215,7 @@ class ControlView:
         n0 = sum(c.counts.get("no_marks", 0) for c in graded)
         n1 = sum(c.counts.get("one_mark", 0) for c in graded)
         return (
-            f"По предметам (ученик × предмет, {seats}): без отметок — {n0} ({n0 / seats:.0%}), "
+            f"Из {seats} пар «ученик — предмет»: без отметок — {n0} ({n0 / seats:.0%}), "
             f"с одной отметкой — {n1} ({n1 / seats:.0%})."
         ).replace("%", "\u00a0%")
 
@@ -246,7 +256,7 @@ class ControlView:
             if not total:
                 out.append((name, 0, f"{name}: замечаний нет."))
                 continue
-            parts = ", ".join(f"{SECTION_SHORT[s].lower()} — {c[s]}" for s in SECTIONS if c[s])
+            parts = ", ".join(f"{_lower(SECTION_SHORT[s])} — {c[s]}" for s in SECTIONS if c[s])
             noun = text.plural(total, "замечание", "замечания", "замечаний")
             out.append((name, total, f"{name}: {total} {noun} ({parts})."))
         return out
@@ -411,8 +421,8 @@ class ControlView:
                 if kind == "no_topic" or c.graded:
                     out[kind] = s.paint_share(n, c.lessons)
             elif kind == "substitution":
-                if n:
-                    out[kind] = "warn"
+                if c.counts.get(WRONG_SUBSTITUTION, 0):
+                    out[kind] = "bad"
             else:
                 out[kind] = s.paint_count(n)
         return out

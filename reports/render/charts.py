@@ -38,10 +38,11 @@ def heatmap(
 ) -> str:
     """A table of shares (0..1) as coloured cells; a missing value is a blank grey cell."""
     cw, ch = cell
+    longest = max((len(c) for c in columns), default=4)
+    # column labels rise at 55°: room above for their height, on the right for their run
     left = 12 + 7 * max((len(r) for r in rows), default=2)
-    top = 14 + 6 * max((len(c) for c in columns), default=4)
-    top = min(top, 150)
-    width = left + cw * len(columns) + 10
+    top = 18 + int(6.2 * longest * 0.82)
+    width = left + cw * len(columns) + int(6.2 * longest * 0.57) + 10
     height = top + ch * len(rows) + 10
     body: list[str] = []
     for j, col in enumerate(columns):
