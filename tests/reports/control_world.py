@@ -228,8 +228,9 @@ def build(store: Store) -> ControlWorld:
     for section, key in EXPECTED:
         if key.endswith("@"):
             op = "delete" if key.startswith("M-A1-DEL") else "update"
-            key = f"{key}{_audit_id(store, key[:-1], op)}"
-        expected.add((section, key))
+            expected.add((section, f"{key}{_audit_id(store, key[:-1], op)}"))
+        else:
+            expected.add((section, key))
     return ControlWorld(store, expected)
 
 
