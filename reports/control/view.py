@@ -555,14 +555,12 @@ class ControlView:
                 "Накопляемость: доля учеников с нормой отметок",
                 heat_cols,
                 [[r, *(values.get((r, c)) for c in cols)] for r in rows],
-                lambda row: {
-                    i: p
-                    for i, v in enumerate(row[1:], start=1)
-                    if isinstance(v, float) and (p := s.paint_accumulation(v)) is not None
-                },
-                note="Зелёный — не ниже "
-                f"{s.accumulation_ok:.0%}, жёлтый — не ниже {s.accumulation_bad:.0%}, "
-                "красный — ниже.",
+                # a conditional colour scale, red at the bad threshold, green at the ok one:
+                # the cells stay painted right when someone edits them in Excel
+                scale=(1, len(cols)) if cols else None,
+                scale_range=(s.accumulation_bad, s.accumulation_ok),
+                note="Красный — накопляемость "
+                f"{s.accumulation_bad:.0%} и ниже, зелёный — {s.accumulation_ok:.0%} и выше.",
             )
         )
         weeks = self.weeks()
