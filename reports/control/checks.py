@@ -354,6 +354,8 @@ def _period_marks(ctx: _Ctx, teacher_of: dict[tuple[str, str], str | None]) -> l
             by_pupil_subject[(m.pupil_id, le.subject_id)].append((le.date, m.value, m.weight))
     out = []
     for fm in ctx.data.period_marks:
+        if fm.period_id not in ctx.data.scope.period_ids:
+            continue
         pupil = roster.pupils.get(fm.pupil_id)
         period: Period | None = roster.periods.get(fm.period_id)
         if pupil is None or period is None or pupil.class_id not in ctx.classes:
