@@ -23,6 +23,14 @@ def _svg(width: float, height: float, body: list[str], label: str) -> str:
     )
 
 
+#: column labels longer than this are cut with «…» (the cell's tooltip has the whole name)
+LABEL_MAX = 22
+
+
+def _cut(label: str) -> str:
+    return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1].rstrip() + "…"
+
+
 def _pct(x: float) -> str:
     return f"{x * 100:.0f}"
 
@@ -38,7 +46,7 @@ def heatmap(
 ) -> str:
     """A table of shares (0..1) as coloured cells; a missing value is a blank grey cell."""
     cw, ch = cell
-    longest = max((len(c) for c in columns), default=4)
+    longest = max((len(_cut(c)) for c in columns), default=4)
     # column labels rise at 55°: room above for their height, on the right for their run
     left = 12 + 7 * max((len(r) for r in rows), default=2)
     top = 18 + int(6.2 * longest * 0.82)
@@ -48,8 +56,9 @@ def heatmap(
     for j, col in enumerate(columns):
         x = left + j * cw + cw / 2
         body.append(
+            f"<g><title>{escape(col)}</title>"
             f'<text x="{x:.1f}" y="{top - 6}" {_FONT} font-size="11" '
-            f'transform="rotate(-55 {x:.1f} {top - 6})">{escape(col)}</text>'
+            f'transform="rotate(-55 {x:.1f} {top - 6})">{escape(_cut(col))}</text></g>'
         )
     for i, row in enumerate(rows):
         y = top + i * ch

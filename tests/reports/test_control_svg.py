@@ -51,3 +51,12 @@ def test_small_bars_share_their_scale() -> None:
     low = etree.fromstring(charts.small_bars("t", "5А", [("a", 5), ("b", 10)], 20).encode())
     heights = [float(r.get("height") or 0) for r in low.findall(f"{SVG}rect")]
     assert heights[1] == 2 * heights[0] and heights[1] < 84 / 2  # 10 of 20: half the plot
+
+
+def test_long_subject_names_are_cut_with_the_whole_name_as_a_tooltip() -> None:
+    name = "Основы религиозных культур и светской этики"
+    root = etree.fromstring(charts.heatmap("t", ["4А"], [name], {}, lambda v: None).encode())
+    label = next(t for t in root.iter(f"{SVG}text") if t.text and t.text.startswith("Основы"))
+    assert label.text is not None and label.text.endswith("…") and len(label.text) <= 22
+    assert name in [t.text for t in root.iter(f"{SVG}title")]
+    assert float(root.get("height") or 0) < 200  # room for the cut label, not the whole name
