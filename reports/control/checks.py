@@ -46,6 +46,8 @@ from sync.rules import Deadlines
 
 #: the attendance code of an absence without a (valid) reason
 NO_REASON = "Н"
+#: fields whose change alone does not correct a mark (when it was entered)
+_NOT_A_CORRECTION = frozenset({"created_at"})
 
 
 @dataclass(frozen=True)
@@ -296,6 +298,9 @@ def _changes(ctx: _Ctx) -> list[Finding]:
     roster = ctx.data.roster
     out = []
     for ch in ctx.data.changes:
+        touched = set(ch.old or {}) | set(ch.new or {})
+        if ch.op == "update" and touched <= _NOT_A_CORRECTION:
+            continue
         detail = {
             "op": ch.op,
             "old": ch.old or {},

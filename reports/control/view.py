@@ -342,11 +342,15 @@ class ControlView:
                 deleted = d["op"] == "delete"
                 is_period = d["entity"] == "final_marks"
                 noun = "отметка за период" if is_period else "отметка"
-                what = f"{noun} {'удалена' if deleted else 'исправлена'}"
+                restored = not deleted and "deleted_at" in d["old"]
+                verb = "удалена" if deleted else "восстановлена" if restored else "исправлена"
+                what = f"{noun} {verb}"
                 if is_period:
                     what += f" («{n.period_name(d.get('period_id'))}»)"
                 old = _mark_text(d["old"])
                 new = "удалена" if deleted else _mark_text(d["new"])
+                if restored:
+                    old, new = "удалена", _mark_text(d["new"]) if "value" in d["new"] else "—"
                 who = f"{d['actor'] or '—'} ({text.system_name(d['source'])})"
                 when = text.moment(d["at"], self.run.tz)
             case "period_mark":

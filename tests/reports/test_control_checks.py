@@ -209,3 +209,22 @@ def test_period_mark_without_current_marks_and_with_non_numeric_value() -> None:
     # p1: 4/5 → 4.5 → 5, so «4» does not follow; p2 has no marks at all; «осв» is not judged
     assert found["f1"]["expected"] == 5 and found["f2"]["expected"] is None
     assert set(found) == {"f1", "f2"}
+
+
+def test_only_real_corrections_are_changes() -> None:
+    from store.queries.control import MarkChange
+
+    at = dt.datetime(2025, 9, 20, tzinfo=UTC)
+
+    def change(aid: int, old: dict[str, object], new: dict[str, object]) -> MarkChange:
+        return MarkChange(aid, "marks", "m", "update", old, new, "local", "учитель", at, "p1",
+                          "a", None, None, "5")  # fmt: skip
+
+    data = _input([_lesson("a", "c5", D)], [_mark("m", "p1", "a")])
+    changes = [
+        change(1, {"value": "4"}, {"value": "5"}),
+        change(2, {"created_at": "2025-09-08T10:00:00"}, {"created_at": "2025-09-09T10:00:00"}),
+        change(3, {"work_type": "Тест"}, {"work_type": "Контрольная работа"}),
+    ]
+    found = evaluate(ControlInput(**{**data.__dict__, "changes": changes})).findings
+    assert [f.key for f in found if f.kind == "changed_mark"] == ["m@1", "m@3"]
