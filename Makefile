@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PACKAGES := core plugins api reports schoolgate connectors mapping sync store fixtures bench
 
-.PHONY: venv demo test test-fast lint typecheck bench soak clean
+.PHONY: venv demo test test-fast lint typecheck bench soak clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,14 @@ lint: $(STAMP)
 
 typecheck: lint
 
-test: lint
+# Debian's Chromium renders the HTML reports to PNG in the tests (Playwright drives it)
+CHROMIUM ?= /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+chromium:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+test: lint chromium
 	$(BIN)/pytest -q -n 2
 
 test-fast: $(STAMP)

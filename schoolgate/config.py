@@ -42,6 +42,7 @@ from pydantic import (
 from connectors.base import ConnectorSettings
 from core.entities import Entity
 from core.errors import ConfigError
+from reports.control.settings import ControlSettings
 from sync.jobs import SystemSetup
 from sync.policy import EntityPolicy, SyncSettings
 
@@ -224,6 +225,8 @@ class GatewayConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     log: LogConfig = Field(default_factory=LogConfig)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    #: norms and thresholds of the journal-control report (``schoolgate control``)
+    control: ControlSettings = Field(default_factory=ControlSettings)
     schools: list[SchoolConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -40,6 +40,7 @@ def _root(
 def _register() -> None:
     from schoolgate.cli import (
         connectors_cmd,
+        control_cmd,
         demo_cmd,
         outbox_cmd,
         periods_cmd,
@@ -63,6 +64,7 @@ def _register() -> None:
     demo_cmd.register(app)
     serve_cmd.register(app)
     tokens_cmd.register(app)
+    control_cmd.register(app)
 
 
 _register()

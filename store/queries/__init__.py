@@ -15,6 +15,14 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from store.queries.control import (
+    AbsenceFact,
+    ControlQueries,
+    LessonFact,
+    MarkChange,
+    MarkFact,
+    PeriodMarkFact,
+)
 from store.queries.feed import FeedPage, FeedQueries, FeedScope
 from store.queries.journal import HistoryRow, JournalQueries, LessonKey, Roster, Span
 from store.queries.operations import (
@@ -38,26 +46,32 @@ class Queries(
     JournalQueries,
     ReportQueries,
     PendingQueries,
+    ControlQueries,
 ):
     """Every read-side query over one unit of work's connection (``tx.queries``): the gateway's
     bookkeeping (:mod:`.operations`), the feed and snapshots (:mod:`.feed`, :mod:`.snapshots`),
-    totals for metrics (:mod:`.stats`), the journal (:mod:`.journal`) and stored reports
-    (:mod:`.reports`)."""
+    totals for metrics (:mod:`.stats`), the journal (:mod:`.journal`), stored reports
+    (:mod:`.reports`) and what the journal-control report checks (:mod:`.control`)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
 
 __all__ = [
+    "AbsenceFact",
     "ConflictFilter",
     "FeedPage",
     "FeedScope",
     "HistoryRow",
+    "LessonFact",
     "LessonKey",
+    "MarkChange",
+    "MarkFact",
     "OutboxFilter",
     "Page",
     "Paging",
     "PendingRef",
+    "PeriodMarkFact",
     "Queries",
     "QueueFilter",
     "ReconciliationFilter",
