@@ -36,6 +36,8 @@ from store.engine import SQLITE_PRAGMAS
 from store.records import table_of
 
 N = int(os.environ.get("BENCH_STORE_N", "1000000"))
+#: marks upserted into PostgreSQL (a server round trip per batch makes a million take minutes)
+N_PG = int(os.environ.get("BENCH_STORE_PG_N", "200000"))
 VALUES = ("5", "4", "3", "2", "4/5", "зач", "осв", "5", "4", "3")
 WORK = ("Контрольная работа", "Самостоятельная работа", None, "Ответ на уроке")
 NAMESPACE = uuid.UUID("1b3c1a7e-0d3e-4f5a-9b77-3e0b6a1f9d20")
@@ -106,7 +108,86 @@ def raw_executemany(path: Path, marks: list[Mark]) -> tuple[float, float]:
     return timing
 
 
+def raw_pg_executemany(store_url: str, marks: list[Mark]) -> tuple[float, float]:
+    """Write the marks' rows with plain psycopg ``executemany`` into an identical table in
+    ``store_url``'s schema (no other table there)."""
+    probe = Store.open(store_url)
+    table = table_of(Entity.MARKS)
+    with probe.engine.begin() as conn:
+        dialect = conn.dialect
+        conn.exec_driver_sql(str(CreateTable(table).compile(dialect=dialect)))
+        for index in table.indexes:
+            conn.exec_driver_sql(str(CreateIndex(index).compile(dialect=dialect)))
+    encode = CODECS[Entity.MARKS].encoder
+    rows = []
+    for m in marks:
+        row, digest = encode(m)
+        rows.append(row | {"content_hash": digest, "version": 1, "deleted_at": None})
+    stmt = BulkStatement(dialect, table, insert(table), list(rows[0]))
+    params = stmt.params(rows)
+    del rows
+    raw = probe.engine.raw_connection()
+
+    def write() -> None:
+        cur = raw.cursor()
+        cur.executemany(stmt.sql, params)
+        raw.commit()
+
+    try:
+        return _timed(write)
+    finally:
+        raw.close()
+        probe.close()
+
+
+def run_pg() -> list[Row]:
+    from bench.pg import fresh_schema
+
+    marks = build_marks(N_PG)
+    with fresh_schema() as (raw_url, _):
+        raw_wall, raw_cpu = raw_pg_executemany(raw_url, marks)
+    with fresh_schema() as (url, _):
+        store = Store.open(url)
+        store.upgrade()
+        counts = []
+
+        def upsert() -> None:
+            with store.begin() as tx:
+                counts.append(tx.records.upsert(Entity.MARKS, marks, source="bench", run_id=1))
+
+        up_wall, up_cpu = _timed(upsert)
+        again_wall, _ = _timed(upsert)
+        store.close()
+    first, second = counts
+    assert first.created == N_PG and second.unchanged == N_PG
+    raw_rate, rate = N_PG / raw_wall, N_PG / up_wall
+    return [
+        Row(
+            entry="store_upsert",
+            metric=f"upsert {N_PG:,} new marks (PostgreSQL; hash, diff, change log)",
+            value=rate,
+            unit="rec/s",
+            limit=raw_rate,
+            limit_label="psycopg executemany, same rows",
+            note=f"{up_wall:.1f} s vs raw {raw_wall:.1f} s; CPU-time ratio {raw_cpu / up_cpu:.2f}",
+        ),
+        Row(
+            entry="store_upsert",
+            metric=f"upsert the same {N_PG:,} marks again, PostgreSQL (writes nothing)",
+            value=N_PG / again_wall,
+            unit="rec/s",
+            limit=raw_rate,
+            limit_label="psycopg executemany, same rows",
+            note=f"{again_wall:.1f} s",
+        ),
+    ]
+
+
 def run() -> list[Row]:
+    return run_sqlite() + run_pg()
+
+
+def run_sqlite() -> list[Row]:
     marks = build_marks(N)
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         raw_wall, raw_cpu = raw_executemany(Path(tmp) / "raw.db", marks)
