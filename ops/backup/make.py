@@ -19,7 +19,7 @@ from ops.backup import pgtools
 from ops.backup.errors import BackupError
 from ops.backup.manifest import MANIFEST, FileEntry, Manifest, StoreKind, read_manifest
 from ops.backup.retention import Backup, Retention, choose
-from store import Store
+from store import Store, missing_database
 from store.backup import copy_sqlite, pg_snapshot, sqlite_file_summary
 
 PREFIX = "schoolgate-"
@@ -44,6 +44,9 @@ def make_backup(
     ``pg_dump`` sharing an exported snapshot in which the manifest's row counts are read.
     """
     out_dir = Path(out_dir)
+    missing = missing_database(store_url)
+    if missing is not None:
+        raise BackupError(f"нет хранилища {missing}: копировать нечего")
     out_dir.mkdir(parents=True, exist_ok=True)
     created = now().astimezone(dt.UTC)
     final = _free_name(out_dir, f"{PREFIX}{created:%Y%m%d-%H%M%S}")
