@@ -39,6 +39,8 @@ def _root(
 
 def _register() -> None:
     from schoolgate.cli import (
+        backup_cmd,
+        check_cmd,
         connectors_cmd,
         demo_cmd,
         outbox_cmd,
@@ -63,6 +65,8 @@ def _register() -> None:
     demo_cmd.register(app)
     serve_cmd.register(app)
     tokens_cmd.register(app)
+    check_cmd.register(app)
+    backup_cmd.register(app)
 
 
 _register()
