@@ -226,16 +226,20 @@ def _unreachable(exc: httpx.TransportError, timeout: float) -> str:
     return f"адрес недоступен: соединение не установлено ({type(exc).__name__})"
 
 
+def _credential_names(system: str) -> str:
+    return "client_id и client_secret" if system == "es2" else "логин и пароль"
+
+
 def _login_failure(exc: GatewayError, system: str) -> str:
     status = getattr(exc, "status", None)
-    http = f" (HTTP {status})" if status else ""
+    http = f" (HTTP {status})" if isinstance(status, int) and status >= 400 else ""
     if isinstance(exc, AuthError):
         text = str(exc).casefold()
         what = (
             "учётная запись заблокирована после неудачных попыток входа — подождите и проверьте "
             "учётные данные"
             if "locked" in text or "заблокир" in text
-            else "учётные данные отклонены — проверьте логин и пароль (или client_id и secret)"
+            else f"учётные данные отклонены — проверьте {_credential_names(system)}"
         )
         lock = "; после 5 неудач О7 блокирует учётную запись" if system == "o7" else ""
         return f"вход не выполнен: {what}{http}; повторных попыток не было{lock}"

@@ -13,7 +13,6 @@ from schoolgate.cli._common import (
     ConfigOpt,
     SchoolOpt,
     SystemOpt,
-    console,
     reported_errors,
     require_config,
 )
@@ -67,16 +66,14 @@ def register(app: typer.Typer) -> None:
             }
             typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         else:
-            for r in results:
-                console.print(
-                    r.line(), style=None if r.ok else "red", highlight=False, markup=False
-                )
+            for r in results:  # one line each, never wrapped (for grep and monitoring)
+                typer.echo(r.line())
             bad = sum(not r.ok for r in results)
             summary = (
                 f"все системы в порядке: {len(results)}"
                 if not bad
                 else f"не в порядке: {bad} из {len(results)}"
             )
-            console.print(summary, highlight=False, markup=False)
+            typer.echo(summary)
         if any(not r.ok for r in results):
             raise typer.Exit(1)
