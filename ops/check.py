@@ -317,7 +317,7 @@ def check_target(
         caps = connector.capabilities()
     except GatewayError as exc:
         stage = Stage.CONFIG if isinstance(exc, ConfigError) else Stage.AUTH
-        return result(stage, _login_failure(exc, setup.system), str(exc))
+        return result(stage, _login_failure(exc, setup.plugin_name), str(exc))
     finally:
         if connector is not None:
             connector.close()
