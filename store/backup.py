@@ -20,12 +20,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from core.errors import StoreError
-from store.engine import Store
+from store.engine import Store, _describe
 
 #: the table Alembic keeps the schema revision in
 REVISION_TABLE = "alembic_version"
+
+
+@contextmanager
+def _db_errors(what: str) -> Iterator[None]:
+    """A database error as a :class:`StoreError` naming what was being done (no SQL, no data)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise StoreError(f"{what}: {_describe(exc)}") from exc
 
 
 def _quoted(name: str) -> str:
@@ -34,7 +44,7 @@ def _quoted(name: str) -> str:
 
 def table_names(store: Store) -> list[str]:
     """Every table of the store (Alembic's included), sorted."""
-    with store.engine.connect() as conn:
+    with _db_errors("cannot list the store's tables"), store.engine.connect() as conn:
         return _tables(conn)
 
 
@@ -150,19 +160,27 @@ def pg_snapshot(store: Store) -> Iterator[PgSnapshot]:
     """An exported ``REPEATABLE READ`` snapshot of a PostgreSQL store, open for the block."""
     if store.dialect != "postgresql":
         raise StoreError("pg_snapshot needs a PostgreSQL store")
-    with store.engine.connect() as raw:
-        conn = raw.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
+    with _db_errors("cannot take a snapshot of the store"):
+        raw = store.engine.connect()
+    try:
+        with _db_errors("cannot take a snapshot of the store"):
+            conn = raw.execution_options(isolation_level="REPEATABLE READ")
+            conn.begin()
             snapshot = str(conn.execute(text("SELECT pg_export_snapshot()")).scalar_one())
             schema = str(conn.execute(text("SELECT current_schema()")).scalar_one())
             tables = _tables(conn)
-            yield PgSnapshot(snapshot, schema, _revision(conn, tables), _counts(conn, tables))
+            held = PgSnapshot(snapshot, schema, _revision(conn, tables), _counts(conn, tables))
+        yield held
+    finally:
+        raw.close()  # it only read: closing rolls the transaction back
 
 
-def current_schema(store: Store) -> str:
-    """The schema a PostgreSQL store's tables live in."""
-    with store.engine.connect() as conn:
-        return str(conn.execute(text("SELECT current_schema()")).scalar_one())
+def current_schema(store: Store) -> str | None:
+    """The schema a PostgreSQL store's tables live in (``None``: its search path names no
+    schema that exists)."""
+    with _db_errors("cannot reach the store"), store.engine.connect() as conn:
+        value = conn.execute(text("SELECT current_schema()")).scalar()
+        return None if value is None else str(value)
 
 
 def libpq_env(store: Store) -> dict[str, str]:

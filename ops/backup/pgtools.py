@@ -71,6 +71,11 @@ def restore(store: Store, source: Path, source_schema: str) -> None:
     """Load the dump ``source`` (taken from ``source_schema``) into the store's own schema, all
     or nothing (``psql --single-transaction``, stopping at the first error)."""
     target = current_schema(store)
+    if target is None:
+        raise BackupError(
+            f"в {store.display_url} нет схемы, в которую восстанавливать: создайте её "
+            "(CREATE SCHEMA …) или исправьте search_path"
+        )
     env = subprocess_env(store)
     remap = SchemaRemap(source_schema, target)
     with tempfile.TemporaryFile() as reader_err, tempfile.TemporaryFile() as writer_err:
@@ -104,6 +109,12 @@ def restore(store: Store, source: Path, source_schema: str) -> None:
                     writer.stdin.write(line.encode("utf-8", "surrogateescape"))
         except BrokenPipeError:
             pass  # psql stopped at an error: its exit code and message say which
+        except BaseException:
+            writer.kill()  # interrupted: psql must not commit what it got so far
+            reader.kill()
+            writer.wait()
+            reader.wait()
+            raise
         finally:
             reader.stdout.close()
         read_rc = reader.wait()
