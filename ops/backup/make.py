@@ -55,11 +55,8 @@ def make_backup(
     partial.mkdir()
     try:
         with Store.open(store_url, password=password) as store:
-            if store.revision() is None:
-                raise BackupError(
-                    f"хранилище {store.display_url} не создано: копировать нечего "
-                    "(сначала `schoolgate init`)"
-                )
+            # nothing here takes the write lock (a SQLite unit of work would wait for the
+            # running sync's transaction): the revision is read from the copy itself
             kind: StoreKind
             schema: str | None = None
             if store.dialect == "sqlite":
@@ -72,6 +69,10 @@ def make_backup(
                     pgtools.dump(store, snap, target)
                 revision, counts, schema = snap.revision, snap.counts, snap.schema
             source = store.display_url
+        if revision is None:
+            raise BackupError(
+                f"хранилище {source} не создано: копировать нечего (сначала `schoolgate init`)"
+            )
         manifest = Manifest(
             store_kind=kind,
             revision=revision,
