@@ -318,6 +318,12 @@ def check_target(
     except GatewayError as exc:
         stage = Stage.CONFIG if isinstance(exc, ConfigError) else Stage.AUTH
         return result(stage, _login_failure(exc, setup.plugin_name), str(exc))
+    except Exception as exc:  # a plugin's bug must not hide the other systems' lines
+        return result(
+            Stage.AUTH,
+            f"проверка не удалась: непредвиденная ошибка ({type(exc).__name__})",
+            str(exc),
+        )
     finally:
         if connector is not None:
             connector.close()
