@@ -1,6 +1,9 @@
 """One retry policy for every connector: tenacity does the waiting.
 
-Only :class:`~core.errors.TransientError` (a ``RETRY`` or ``RATE_LIMITED`` decision) is retried.
+Only :class:`~core.errors.TransientError` (a ``RETRY`` or ``RATE_LIMITED`` decision) is retried,
+and never one that carries an authentication status (401, 403, 407): a refused login is never
+repeated by the retry loop, whatever a classification decided (О7 locks an account after five
+failed logins).
 The wait is the server's ``Retry-After`` when it gave one (capped by ``max_retry_after``), else a
 capped exponential backoff with jitter. Retrying stops after ``attempts`` attempts, or before a
 wait that would end past ``budget`` seconds from the first attempt: no new attempt starts once
@@ -22,9 +25,12 @@ import structlog
 import tenacity
 
 from connectors.base import ConnectorSettings
-from core.errors import TransientError
+from core.errors import PermanentError, TransientError
 
 T = TypeVar("T")
+
+#: statuses that speak of credentials: an error carrying one is never retried
+AUTH_STATUSES = frozenset({401, 403, 407})
 Wait = Callable[[tenacity.RetryCallState], float]
 
 log = structlog.get_logger("connectors.transport")
@@ -85,7 +91,7 @@ class RetryPolicy:
         retrying = tenacity.Retrying(
             stop=run.stop,
             wait=self.wait,
-            retry=tenacity.retry_if_exception_type(TransientError),
+            retry=tenacity.retry_if_exception(retryable),
             before_sleep=run.logged,
             sleep=self.sleep,
             reraise=True,
@@ -94,6 +100,16 @@ class RetryPolicy:
             return retrying(fn)
         except TransientError as exc:
             raise run.gave_up(exc) from exc
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether the retry policy may try again after ``exc``: a transient fault that is not about
+    credentials."""
+    return (
+        isinstance(exc, TransientError)
+        and not isinstance(exc, PermanentError)
+        and exc.status not in AUTH_STATUSES
+    )
 
 
 class _Run:

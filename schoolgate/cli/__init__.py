@@ -39,6 +39,8 @@ def _root(
 
 def _register() -> None:
     from schoolgate.cli import (
+        backup_cmd,
+        check_cmd,
         connectors_cmd,
         control_cmd,
         demo_cmd,
@@ -65,6 +67,8 @@ def _register() -> None:
     serve_cmd.register(app)
     tokens_cmd.register(app)
     control_cmd.register(app)
+    check_cmd.register(app)
+    backup_cmd.register(app)
 
 
 _register()
