@@ -328,6 +328,21 @@ class ReconciliationView:
             severity=item.severity,
         )
 
+    def new_per_section(self) -> dict[str, int]:
+        """Rows per section the previous reconciliation of the scope did not have (all rows of
+        a first reconciliation)."""
+        if not self.summary.get("since"):
+            return dict(self.sections)
+        return self.tx.queries.reconciliation_new_totals(self.rec.id)
+
+    def new_rows(self, limit: int) -> Iterator[Row]:
+        """The first ``limit`` rows the previous reconciliation of the scope did not have."""
+        items = self.tx.queries.iter_reconciliation_items(self.rec.id, new_only=True)
+        for n, item in enumerate(items):
+            if n >= limit:
+                return
+            yield self.row(item)
+
     def _current(self, entity: Entity, rid: str | None, field: str) -> str:
         if rid is None:
             return "—"

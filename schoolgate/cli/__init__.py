@@ -44,6 +44,7 @@ def _register() -> None:
         outbox_cmd,
         periods_cmd,
         queues_cmd,
+        reconcile_cmd,
         runs_cmd,
         serve_cmd,
         simulate_cmd,
@@ -63,6 +64,7 @@ def _register() -> None:
     demo_cmd.register(app)
     serve_cmd.register(app)
     tokens_cmd.register(app)
+    reconcile_cmd.register(app)
 
 
 _register()
