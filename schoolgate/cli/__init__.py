@@ -41,6 +41,7 @@ def _register() -> None:
     from schoolgate.cli import (
         connectors_cmd,
         demo_cmd,
+        journal_print_cmd,
         outbox_cmd,
         periods_cmd,
         queues_cmd,
@@ -65,6 +66,7 @@ def _register() -> None:
     serve_cmd.register(app)
     tokens_cmd.register(app)
     reconcile_cmd.register(app)
+    journal_print_cmd.register(app)
 
 
 _register()

@@ -51,6 +51,8 @@ def school_of(cfg: GatewayConfig, school: str | None) -> str:
         return cfg.school(school).id
     if len(cfg.schools) == 1:
         return cfg.schools[0].id
+    if not cfg.schools:
+        raise ConfigError("no school is configured: pass --config FILE or --school ID")
     raise ConfigError(
         "the configuration names several schools: say which with --school "
         + "(" + ", ".join(s.id for s in cfg.schools) + ")"
