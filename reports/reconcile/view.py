@@ -157,7 +157,7 @@ class ReconciliationView:
                 f"системы {self.system_name} совпадают с журналом шлюза."
             )
         parts = ", ".join(
-            f"{text.SECTION[s].lower()} — {self.sections[s]}"
+            f"{text.SECTION[s].split(' (')[0].lower()} — {self.sections[s]}"
             for s in SECTIONS
             if self.sections.get(s)
         )
@@ -302,6 +302,10 @@ class ReconciliationView:
             prefix = f"{label}: " if label else ""
             store_vals.append(prefix + names.value(name, f.get("store")))
             system_vals.append(prefix + names.value(name, f.get("system")))
+        if item.kind == "only_store":  # the system has nothing: its side is one dash
+            system_vals = ["—"]
+        elif item.kind == "only_system":
+            store_vals = ["—"]
         if item.kind == "unreadable":
             store_vals = ["—"]
             system_vals = [str(item.fields[0].get("system", "")) if item.fields else ""]
