@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PACKAGES := core plugins api reports schoolgate connectors mapping sync store fixtures bench
 
-.PHONY: venv demo test test-fast lint typecheck bench soak clean
+.PHONY: venv demo test test-fast lint typecheck bench soak clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,17 @@ lint: $(STAMP)
 
 typecheck: lint
 
-test: lint
+# Debian's Chromium drives the report screenshots (Playwright's own browser download is not used);
+# WeasyPrint (the printed journal's PDF) needs Pango
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@{ test -x $(CHROMIUM) && /sbin/ldconfig -p | grep -q libpangoft2-1.0; } || { \
+	  echo "installing chromium and pango (Debian) for the report screenshots and PDFs"; \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends \
+	    chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }
+
+test: lint chromium
 	$(BIN)/pytest -q -n 2
 
 test-fast: $(STAMP)
