@@ -5,7 +5,8 @@ mapped or compared) measured in the same run.
 The simulator runs in its own process. Each step runs in a fresh child process so that its peak
 memory is its own: ``sync`` fills a store from the simulator (untimed set-up) and changes a few
 hundred records on it (so the report has differences to show); ``bare`` reads every page through
-the connector; ``reconcile`` reconciles the school and renders the report in all four formats,
+the connector; ``mapped`` also maps each page to canonical records (the floor of a comparison made
+as the mapping normalises); ``reconcile`` reconciles the school and renders the report in all four formats,
 timing each phase (read remote, read store, compare, render).
 
 Targets (issue «Reconciliation and journal-control reports»): ≤ 10 s, ≤ 500 MB peak, the whole
@@ -118,6 +119,27 @@ def measure_bare(url: str, workdir: str) -> dict[str, Any]:
     return {"records": records, "seconds": seconds, "peak_mb": peak_rss_mb()}
 
 
+def measure_mapped(url: str, workdir: str) -> dict[str, Any]:
+    """The floor of any reconciliation that compares text as the mapping normalises it: the
+    connector's pages mapped to canonical records, nothing looked up, sorted or compared."""
+    from reports.reconcile.remote import map_page, pages, readable
+    from store import Store
+    from sync import jobs
+
+    config = _config(url, workdir)
+    store = Store.open(config.store.url)
+    job = jobs.open_job(store, config.schools[0].setup("es2"))
+    entities, _ = readable(job.connector, None)
+    records = 0
+    t0 = time.perf_counter()
+    for page in pages(job.connector, entities):
+        records += len(map_page(job.mapper, page)[0])
+    seconds = time.perf_counter() - t0
+    job.close()
+    store.close()
+    return {"records": records, "seconds": seconds, "peak_mb": peak_rss_mb()}
+
+
 def measure_reconcile(url: str, workdir: str) -> dict[str, Any]:
     """The whole reconciliation and its report in four formats, each phase timed."""
     from reports.reconcile import Reconciler, Request
@@ -171,6 +193,7 @@ def run() -> list[Row]:
     with simulator(SIZE) as url, tempfile.TemporaryDirectory() as workdir:
         synced = _child("sync", url, workdir)
         bare = _child("bare", url, workdir)
+        mapped = _child("mapped", url, workdir)
         rec = _child("reconcile", url, workdir)
     entry = "reconcile"
     whole, bare_s = rec["whole_s"], bare["seconds"]
@@ -197,6 +220,9 @@ def run() -> list[Row]:
         ),
         Row(entry, "phase: read remote (read, map, look up, sort)", phases["read_remote"], "s",
             limit=bare_s, limit_label="bare connector read"),
+        Row(entry, "floor: connector + mapping only (no look-up, sort or compare)",
+            mapped["seconds"], "s", limit=bare_s, limit_label="bare connector read",
+            note=f"{mapped['records']:,} records mapped; 1.5 × bare read = {1.5 * bare_s:.2f} s"),
         Row(entry, "phase: read store", phases["read_store"], "s"),
         Row(entry, "phase: compare (merge, label, store rows)", phases["compare"], "s"),
         Row(entry, "phase: render (html, xlsx, json, csv)", rec["render_s"], "s"),
@@ -216,7 +242,12 @@ def run() -> list[Row]:
 if __name__ == "__main__":
     if len(sys.argv) == 4:
         kind, url, workdir = sys.argv[1:4]
-        measure = {"sync": measure_sync, "bare": measure_bare, "reconcile": measure_reconcile}
+        measure = {
+            "sync": measure_sync,
+            "bare": measure_bare,
+            "mapped": measure_mapped,
+            "reconcile": measure_reconcile,
+        }
         print(json.dumps(measure[kind](url, workdir), ensure_ascii=False))
     else:
         for row in run():
