@@ -25,12 +25,15 @@ lint: $(STAMP)
 
 typecheck: lint
 
-# Debian's Chromium renders the HTML reports to PNG in the tests (Playwright drives it)
+# Debian's Chromium drives the report screenshots (Playwright's own browser download is not used);
+# WeasyPrint (the printed journal's PDF) needs Pango
 CHROMIUM ?= /usr/bin/chromium
-SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-
 chromium:
-	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@{ test -x $(CHROMIUM) && /sbin/ldconfig -p | grep -q libpangoft2-1.0; } || { \
+	  echo "installing chromium and pango (Debian) for the report screenshots and PDFs"; \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends \
+	    chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }
 
 test: lint chromium
 	$(BIN)/pytest -q -n 2

@@ -17,6 +17,7 @@ ENTRIES: list[str] = [
     "sync_pg",
     "store_upsert",
     "feed",
+    "reconcile",
 ]
 
 

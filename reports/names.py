@@ -67,6 +67,14 @@ class Names:
             for i in wanted:
                 self._extra[(entity, i)] = found.get(i)
 
+    def preload_pupils(self, ids: Iterable[str]) -> None:
+        """Pupils the roster lacks (who left and were deleted), read at once."""
+        self.preload(Entity.PUPILS, ids)
+
+    def pupil_record(self, pid: str) -> Record | None:
+        """A pupil as the store holds it (also one deleted from the roster)."""
+        return self.roster.pupils.get(pid) or self._record(Entity.PUPILS, pid)
+
     def class_name(self, cid: str | None) -> str:
         if not cid:
             return ""

@@ -3,6 +3,9 @@
 Starts the three simulators (ES2, АСИОУ, О7) for one generated school, writes a demo
 configuration, syncs the school from all three systems into a new SQLite store, enters a few marks
 in the local journal, pushes them, and prints what happened: runs, records, conflicts, holds.
+Then a few records change on the ES2 simulator (a mark's value, an absence's code, a mark added,
+one deleted: :func:`fixtures.generator.mutations.mutate`) and the school is reconciled with ES2;
+the reconciliation is written in all four formats under ``<dir>/reports/`` and the paths printed.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from fixtures.school import SchoolData
 from fixtures.serve import serve_in_thread
 from mapping.model import Lesson, Mark, Pupil
 from schoolgate import runner
-from schoolgate.config import load_config
+from schoolgate.config import GatewayConfig, load_config
 from store import OutboxFilter, Paging, Store
 from sync.runs import RunReport
 
@@ -176,6 +179,7 @@ def run(
         sc = config.schools[0]
         for system in ("es2", "asiou", "o7"):
             reports.append(runner.pull(store, config, sc.setup(system)))
+        drift(console, school, sims["sims"][0])
         marks = local_marks(store, sc.id)
         written = runner.journal(store, config, sc.id).write(marks, actor="demo-teacher")
         console.print(
@@ -188,10 +192,86 @@ def run(
         time.sleep(0.5)  # АСИОУ answers its receipts later
         reports.append(runner.push(store, sc.setup("asiou")))
         summary(console, store, sc.id, reports, [m.id for m in marks])
+        written_reports = reconciliation(console, store, config, directory)
     console.print(
         f"[green]demo finished in {time.monotonic() - t0:.1f} s[/]; store: {directory / 'demo.db'}"
     )
+    console.print("reports:")
+    for path in written_reports:
+        console.print(f"  {path}", highlight=False)
     return 1 if any(r.status == "failed" for r in reports) else 0
+
+
+#: records changed on the ES2 simulator before the demo's reconciliation
+DRIFT = 6
+
+
+def drift(console: Console, school: SchoolData, es2: Any) -> None:
+    """A few records change on the ES2 simulator after the school was synced from it (before
+    the demo's own pushes, so that the simulator's new ids do not meet the pushed marks')."""
+    from fixtures.generator.mutations import mutate
+
+    changed, changes = mutate(school, 11, changes=DRIFT)
+    es2.clock.advance(hours=1)
+    es2.sync_to(changed)
+    console.print(
+        f"changed on the ES2 simulator after the sync: {len(changes)} records ("
+        + ", ".join(f"{c.entity.value} {c.op}" for c in changes.changes)
+        + ")",
+        highlight=False,
+    )
+
+
+def reconciliation(
+    console: Console,
+    store: Store,
+    config: GatewayConfig,
+    directory: Path,
+) -> list[Path]:
+    """Reconcile the school with ES2 and write the report in every format, and the printed
+    journal of one class; returns the files."""
+    from reports.reconcile import Request, reconcile
+    from reports.reconcile.output import FORMATS, write_reconciliation
+    from reports.reconcile.view import ReconciliationView
+    from reports.text import zone
+    from sync import jobs
+
+    sc = config.schools[0]
+    console.rule("[bold]reconciliation with ES2")
+    job = jobs.open_job(store, sc.setup("es2"))
+    try:
+        outcome = reconcile(store, job, Request())
+    finally:
+        job.close()
+    tz = zone(sc.timezone)
+    out = directory / "reports"
+    paths = [
+        write_reconciliation(
+            store, outcome.id, fmt, out / f"reconciliation-es2.{fmt}", tz=tz, school_name=sc.name
+        )
+        for fmt in FORMATS
+    ]
+    with store.read() as tx:
+        rec = tx.queries.reconciliation(outcome.id)
+        assert rec is not None
+        view = ReconciliationView(tx, rec, tz=tz, school_name=sc.name)
+        for line in view.lines():
+            console.print(line, highlight=False)
+        roster = tx.queries.roster(sc.id)
+    # the printed journal of the first class that takes marks, for its first period
+    classes = sorted((c for c in roster.classes.values() if c.parallel > 1),
+                     key=lambda c: (c.parallel, c.name))  # fmt: skip
+    if classes:
+        periods = sorted((p for p in roster.periods.values() if classes[0].parallel in p.parallels),
+                         key=lambda p: p.start)  # fmt: skip
+        if periods:
+            from reports.journal_print import write_journal
+
+            page = out / f"journal-{classes[0].name}.html"
+            write_journal(store, sc.id, classes[0].name, periods[0].name, "html", page, tz=tz,
+                          school_name=sc.name)  # fmt: skip
+            paths.append(page)
+    return paths
 
 
 def summary(

@@ -77,6 +77,10 @@ class ReadOnlyResolver:
             own = self._map(entity)
         codec = CODECS[entity]
         out: list[Seen] = []
+        prefix = f"{self.system}:"
+        cut = len(prefix)
+        #: the reference fields of the page's records and the links each is looked up in
+        ref_maps: list[tuple[str, dict[str, str]]] | None = None
         for rec in records:
             parts = split_ext_ref(rec.id)
             if parts is None:  # the mapping found the record itself (by name): a gateway id
@@ -85,11 +89,16 @@ class ReadOnlyResolver:
             else:
                 ext = parts[1]
                 gid = own.get(ext)
+            if ref_maps is None:
+                ref_maps = [(name, self._map(target)) for name, target in rec.refs.items()]
             changes: dict[str, Any] = {}
-            for name, target in rec.refs.items():
-                value = rec.__dict__[name]
-                if isinstance(value, str) and ":" in value:
-                    changes[name] = self._ref(target, value)
+            values = rec.__dict__
+            for name, links in ref_maps:
+                value = values[name]
+                if isinstance(value, str) and value.startswith(prefix):
+                    found = links.get(value[cut:])
+                    if found is not None:
+                        changes[name] = found
             if isinstance(rec, Subgroup) and rec.member_ids:
                 changes["member_ids"] = tuple(
                     sorted(self._ref(Entity.PUPILS, m) for m in rec.member_ids)

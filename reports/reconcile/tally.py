@@ -26,13 +26,23 @@ class Tally:
         self._seq = itertools.count()
 
     def _add(self, entity: Entity, place: Place, outcome: str, n: int = 1) -> None:
-        self.entities.setdefault(entity.value, Counter())[outcome] += n
-        self.buckets.setdefault((place.class_id, place.subject_id), Counter())[outcome] += n
+        counts = self.entities.get(entity.value)
+        if counts is None:
+            counts = self.entities[entity.value] = Counter()
+        counts[outcome] += n
+        key = (place.class_id, place.subject_id)
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = Counter()
+        bucket[outcome] += n
 
     def note(self, entity: Entity, what: str, n: int = 1) -> None:
         """A count that is no outcome: records read from each side, spelling-only matches,
         records a system sent twice."""
-        self.entities.setdefault(entity.value, Counter())[what] += n
+        counts = self.entities.get(entity.value)
+        if counts is None:
+            counts = self.entities[entity.value] = Counter()
+        counts[what] += n
 
     def matched(self, entity: Entity, place: Place, *, normalised: bool = False) -> None:
         self._add(entity, place, "matched")

@@ -157,7 +157,7 @@ class ReconciliationView:
                 f"системы {self.system_name} совпадают с журналом шлюза."
             )
         parts = ", ".join(
-            f"{text.SECTION[s].lower()} — {self.sections[s]}"
+            f"{text.SECTION[s].split(' (')[0].lower()} — {self.sections[s]}"
             for s in SECTIONS
             if self.sections.get(s)
         )
@@ -302,6 +302,10 @@ class ReconciliationView:
             prefix = f"{label}: " if label else ""
             store_vals.append(prefix + names.value(name, f.get("store")))
             system_vals.append(prefix + names.value(name, f.get("system")))
+        if item.kind == "only_store":  # the system has nothing: its side is one dash
+            system_vals = ["—"]
+        elif item.kind == "only_system":
+            store_vals = ["—"]
         if item.kind == "unreadable":
             store_vals = ["—"]
             system_vals = [str(item.fields[0].get("system", "")) if item.fields else ""]
@@ -327,6 +331,21 @@ class ReconciliationView:
             external_id=item.external_id,
             severity=item.severity,
         )
+
+    def new_per_section(self) -> dict[str, int]:
+        """Rows per section the previous reconciliation of the scope did not have (all rows of
+        a first reconciliation)."""
+        if not self.summary.get("since"):
+            return dict(self.sections)
+        return self.tx.queries.reconciliation_new_totals(self.rec.id)
+
+    def new_rows(self, limit: int) -> Iterator[Row]:
+        """The first ``limit`` rows the previous reconciliation of the scope did not have."""
+        items = self.tx.queries.iter_reconciliation_items(self.rec.id, new_only=True)
+        for n, item in enumerate(items):
+            if n >= limit:
+                return
+            yield self.row(item)
 
     def _current(self, entity: Entity, rid: str | None, field: str) -> str:
         if rid is None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from reports import text
 from reports.render.document import PAINT
@@ -26,8 +27,21 @@ def environment() -> Environment:
     env.filters["day"] = text.day
     env.filters["num"] = lambda n: f"{n:,}".replace(",", "\u202f")
     env.filters["pct"] = lambda x: f"{x:.0%}".replace("%", "\u00a0%")
+    env.filters["css_string"] = css_string
     env.globals["PAINT"] = PAINT
     return env
+
+
+def css_string(value: str) -> Markup:
+    """``value`` as a quoted CSS string (for ``content:`` in a ``<style>``): quotes, backslashes
+    and line breaks escaped, ``<`` too, so no text closes the style element."""
+    out = []
+    for ch in str(value):
+        if ch in '"\\<>&' or ord(ch) < 0x20:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return Markup('"' + "".join(out) + '"')
 
 
 def css() -> str:

@@ -44,9 +44,11 @@ def _register() -> None:
         connectors_cmd,
         control_cmd,
         demo_cmd,
+        journal_print_cmd,
         outbox_cmd,
         periods_cmd,
         queues_cmd,
+        reconcile_cmd,
         runs_cmd,
         serve_cmd,
         simulate_cmd,
@@ -69,6 +71,8 @@ def _register() -> None:
     control_cmd.register(app)
     check_cmd.register(app)
     backup_cmd.register(app)
+    reconcile_cmd.register(app)
+    journal_print_cmd.register(app)
 
 
 _register()

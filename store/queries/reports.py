@@ -85,13 +85,21 @@ class ReportQueries:
         return Page(items, total, paging.offset)
 
     def iter_reconciliation_items(
-        self, reconciliation_id: int, section: str | None = None, *, batch: int = 2000
+        self,
+        reconciliation_id: int,
+        section: str | None = None,
+        *,
+        new_only: bool = False,
+        batch: int = 2000,
     ) -> Iterator[ReconciliationItem]:
-        """Every row of a reconciliation (of one section) in report order, streamed."""
+        """Every row of a reconciliation (of one section; only those the previous one of its
+        scope did not have) in report order, streamed."""
         c = ITEMS.c
         conds: list[ColumnElement[bool]] = [c.reconciliation_id == reconciliation_id]
         if section is not None:
             conds.append(c.section == section)
+        if new_only:
+            conds.append(c.new.is_(True))
         stmt = (
             select(ITEMS).where(*conds).order_by(*_item_order()).execution_options(yield_per=batch)
         )
@@ -104,6 +112,16 @@ class ReportQueries:
         stmt = (
             select(c.section, func.count())
             .where(c.reconciliation_id == reconciliation_id)
+            .group_by(c.section)
+        )
+        return {str(k): int(n) for k, n in self.conn.execute(stmt)}
+
+    def reconciliation_new_totals(self, reconciliation_id: int) -> dict[str, int]:
+        """Rows per section that the previous reconciliation of the scope did not have."""
+        c = ITEMS.c
+        stmt = (
+            select(c.section, func.count())
+            .where(c.reconciliation_id == reconciliation_id, c.new.is_(True))
             .group_by(c.section)
         )
         return {str(k): int(n) for k, n in self.conn.execute(stmt)}
