@@ -271,6 +271,16 @@ def reconciliation(
             write_journal(store, sc.id, classes[0].name, periods[0].name, "html", page, tz=tz,
                           school_name=sc.name)  # fmt: skip
             paths.append(page)
+            # the deputy director's journal control for the same period
+            from reports.control import write_control
+            from schoolgate.runner import deadlines_of
+
+            for fmt in ("html", "xlsx"):
+                control = out / f"control.{fmt}"
+                write_control(store, sc.id, fmt, control, period=periods[0].name,
+                              settings=config.control, deadlines=deadlines_of(config, sc.id),
+                              tz=tz, school_name=sc.name)  # fmt: skip
+                paths.append(control)
     return paths
 
 
