@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from store.queries.feed import FeedPage, FeedQueries, FeedScope
+from store.queries.jobs import JobQueries
 from store.queries.journal import HistoryRow, JournalQueries, LessonKey, Roster, Span
 from store.queries.operations import (
     ConflictFilter,
@@ -38,11 +39,12 @@ class Queries(
     JournalQueries,
     ReportQueries,
     PendingQueries,
+    JobQueries,
 ):
     """Every read-side query over one unit of work's connection (``tx.queries``): the gateway's
     bookkeeping (:mod:`.operations`), the feed and snapshots (:mod:`.feed`, :mod:`.snapshots`),
     totals for metrics (:mod:`.stats`), the journal (:mod:`.journal`) and stored reports
-    (:mod:`.reports`)."""
+    (:mod:`.reports`), and the job queue (:mod:`.jobs`)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
