@@ -122,8 +122,9 @@ class JobsRepo(Repo):
                 "expires_at": stmt.excluded.expires_at,
             },
             where=or_(LOCKS.c.expires_at < now, LOCKS.c.holder == holder),
-        )
-        return bool(self.conn.execute(stmt).rowcount)
+        ).returning(LOCKS.c.holder)
+        # RETURNING, not rowcount: psycopg counts a conflict whose WHERE refused the update
+        return self.conn.execute(stmt).first() is not None
 
     def renew(
         self,
@@ -204,7 +205,8 @@ class JobsRepo(Repo):
         }
         dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(QUEUE).values(values).on_conflict_do_nothing()
-        return ticket if self.conn.execute(stmt).rowcount else None
+        added = self.conn.execute(stmt.returning(QUEUE.c.ticket)).first()
+        return ticket if added is not None else None
 
     def start(self, key: JobKey, ticket: str, now: dt.datetime | None = None) -> QueuedJob | None:
         """Mark the waiting job running when ``ticket`` is its ticket (else ``None``: a stale
