@@ -136,7 +136,7 @@ def test_a_job_in_its_systems_blackout_waits_for_the_window_to_end(store: Store)
     ticket = enqueue(store)
     assert ex(KEY, ticket).result == "deferred"
     assert jobs.calls == []
-    [(_, later, at)] = sent.messages
+    [(_, _later, at)] = sent.messages
     assert at is not None and at.strftime("%H:%M") == end and at > now
     job = row(store)
     assert getattr(job, "attempts", None) == 0  # waiting is not a failure
@@ -149,7 +149,7 @@ def test_a_stopping_worker_checkpoints_the_pull_and_queues_it_again(store: Store
     ex.stopping = stopping
     ticket = enqueue(store)
     assert ex(KEY, ticket).result == "interrupted"
-    [(_, again, at)] = sent.messages
+    [(_, again, _at)] = sent.messages
     job = row(store)
     assert getattr(job, "ticket", None) == again and getattr(job, "attempts", None) == 0
     with store.read() as tx:
@@ -160,7 +160,7 @@ def test_a_stopping_worker_finishes_a_push(store: Store) -> None:
     stopping = threading.Event()
     stopping.set()
     jobs = Jobs(pages=3)
-    ex, sent = make(store, jobs)
+    ex, _sent = make(store, jobs)
     ex.stopping = stopping
     assert ex(PUSH, enqueue(store, PUSH)).result == "done"
 
@@ -190,7 +190,7 @@ def test_one_scheduler_leads(store: Store) -> None:
 
 
 def test_pushes_due_in_the_outbox_queue_the_schools_push(store: Store) -> None:
-    sch, sent = scheduler(store)
+    sch, _sent = scheduler(store)
     now = dt.datetime.now(dt.UTC)
     assert sch.poll_outbox(now) == []
     with store.begin() as tx:
