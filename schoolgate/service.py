@@ -22,12 +22,12 @@ from sync.runs import RunReport
 
 
 def directions(school: SchoolConfig, key: str) -> list[str]:
-    """The jobs a school's system has: a pull when anything is read from it (or nothing is
-    configured: the defaults read), a push when anything is written to it."""
+    """The jobs a school's system has: a pull when anything is read from it (an entity left
+    out of its configuration is pulled), a push when anything is written to it."""
     system = school.systems[key]
     wanted = {p.direction for p in system.entities.values()}
     out = []
-    if not system.entities or wanted & {"pull", "both"}:
+    if len(system.entities) < len(Entity) or wanted & {"pull", "both"}:
         out.append("pull")
     if wanted & {"push", "both"}:
         out.append("push")

@@ -5,6 +5,7 @@ killed mid-job whose job the other one finishes."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import signal
@@ -23,7 +24,7 @@ from schoolgate import runner
 from schoolgate.config import load_config
 from schoolgate.demo import local_marks
 from store import JobKey, OutboxFilter, Paging, Run, RunFilter, Store
-from tests.ops.world import ENV, World, wait_for, world
+from tests.ops.world import ENV, ROSTER_ONLY, wait_for, world
 
 REDIS = os.environ.get("SCHOOLGATE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
@@ -53,7 +54,7 @@ def assert_no_overlap(found: list[Run], killed_at: dt.datetime | None = None) ->
         by_job.setdefault((r.school_id, r.system), []).append(r)
     for job, rs in by_job.items():
         rs.sort(key=lambda r: r.started_at)
-        for a, b in zip(rs, rs[1:], strict=False):
+        for a, b in itertools.pairwise(rs):
             end = a.finished_at
             if killed_at is not None and "process stopped" in (a.error or ""):
                 end = killed_at
@@ -89,7 +90,7 @@ def test_two_workers_sync_six_schools_once_per_tick_never_two_at_once(
     tmp_path: Path, pg_url: str, queue_name: str
 ) -> None:
     with world(tmp_path, 6) as w:
-        w.write_config(pg_url, config_text(queue_name, "* * * * * */10"))
+        w.write_config(pg_url, config_text(queue_name, "* * * * * */15"), ROSTER_ONLY)
         store = Store.open(pg_url)
         store.upgrade()
         logs = [tmp_path / "w1.log", tmp_path / "w2.log"]
@@ -99,7 +100,7 @@ def test_two_workers_sync_six_schools_once_per_tick_never_two_at_once(
             done = [r for r in runs(store) if r.status == "success"]
             return all(sum(r.school_id == s.school.id for r in done) >= 3 for s in w.schools)
 
-        wait_for(three_ticks, timeout=150, every=1)
+        wait_for(three_ticks, timeout=200, every=1)
         stopped_at = dt.datetime.now(dt.UTC)
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -109,17 +110,20 @@ def test_two_workers_sync_six_schools_once_per_tick_never_two_at_once(
         assert all(r.status != "running" for r in found)
         assert_no_overlap(found)
         # once per tick: no school starts twice between two fire times of its schedule
-        sched = JobSchedule("* * * * * */10", dt.UTC)
+        sched = JobSchedule("* * * * * */15", dt.UTC)
         first = min(r.started_at for r in found)
         ticks = [
-            first - dt.timedelta(seconds=10),
-            *sched.next_runs(first - dt.timedelta(seconds=10), 40),
+            first - dt.timedelta(seconds=15),
+            *sched.next_runs(first - dt.timedelta(seconds=15), 40),
         ]
         for school in w.schools:
-            mine = [r.started_at for r in found if r.school_id == school.school.id]
-            windows = [
-                sum(a <= t < b for t in mine) for a, b in zip(ticks, ticks[1:], strict=False)
+            # (a failed run is retried after its backoff, inside the tick: a success counts)
+            mine = [
+                r.started_at
+                for r in found
+                if r.school_id == school.school.id and r.status == "success"
             ]
+            windows = [sum(a <= t < b for t in mine) for a, b in itertools.pairwise(ticks)]
             assert max(windows) == 1, (school.school.id, windows)
             assert len(mine) >= 3
         assert max(r.started_at for r in found) <= stopped_at

@@ -34,8 +34,15 @@ remote_school = "{remote}"
 credentials = {{ client_id = {{ env = "SG_T_ES2_ID" }}, client_secret = {{ env = "SG_T_ES2_SECRET" }} }}
 retries = 2
 options = {{ year_start = "2025-09-01", year_end = "2026-05-31", today = "2025-10-24" }}
-entities = {{ marks = {{ direction = "both", conflict = "newer-wins" }} }}
+entities = {entities}
 """
+
+MARKS_BOTH = '{ marks = { direction = "both", conflict = "newer-wins" } }'
+#: the roster only: light pulls, for tests about scheduling rather than data
+ROSTER_ONLY = (
+    '{ lessons = { direction = "off" }, marks = { direction = "off" }, '
+    'final_marks = { direction = "off" }, attendance = { direction = "off" } }'
+)
 
 
 @dataclass
@@ -46,12 +53,12 @@ class World:
     config: Path
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def write_config(self, store_url: str, extra: str = "") -> Path:
+    def write_config(self, store_url: str, extra: str = "", entities: str = MARKS_BOTH) -> Path:
         head = (
             f'[store]\nurl = "{store_url}"\n\n[log]\nformat = "json"\nlevel = "info"\n\n{extra}\n'
         )
         body = "".join(
-            SCHOOL.format(id=s.school.id, url=u, remote=sim.school_id)
+            SCHOOL.format(id=s.school.id, url=u, remote=sim.school_id, entities=entities)
             for s, sim, u in zip(self.schools, self.sims, self.urls, strict=True)
         )
         self.config.write_text(head + body, encoding="utf-8")
