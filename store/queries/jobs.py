@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import Connection, and_, func, or_, select
 
 from store.jobs import LOCKS, QUEUE, JobLock, QueuedJob, lock_of, queued_of
+from store.holds import HOLDS
 from store.outbox import OUTBOX
 
 
@@ -39,3 +40,11 @@ class JobQueries:
             select(c.school_id, c.system, func.count()).where(due).group_by(c.school_id, c.system)
         )
         return {(s, y): int(n) for s, y, n in self.conn.execute(stmt)}
+
+    def hold_totals(self) -> dict[tuple[str, str, str], int]:
+        """Holds per (school, system, status)."""
+        c = HOLDS.c
+        stmt = select(c.school_id, c.system, c.status, func.count()).group_by(
+            c.school_id, c.system, c.status
+        )
+        return {(s, y, st): int(n) for s, y, st, n in self.conn.execute(stmt)}
