@@ -74,9 +74,7 @@ class SystemStatus:
         return out
 
 
-def gather(
-    tx: Tx, schedules: Mapping[JobKey, JobSchedule], now: dt.datetime
-) -> list[SystemStatus]:
+def gather(tx: Tx, schedules: Mapping[JobKey, JobSchedule], now: dt.datetime) -> list[SystemStatus]:
     """Every configured school × system (the keys of ``schedules``), and any other the store
     has runs of."""
     rows: dict[tuple[str, str], SystemStatus] = {}
@@ -95,9 +93,13 @@ def gather(
     for job in q.job_queue():
         row(job.key.school_id, job.key.system).queued.append(
             QueueState(
-                job.key.direction, job.state, job.reason, job.attempts, job.not_before,
-                job.last_error,
-            )  # fmt: skip
+                direction=job.key.direction,
+                state=job.state,
+                reason=job.reason,
+                attempts=job.attempts,
+                not_before=job.not_before,
+                last_error=job.last_error,
+            )
         )
     for lock in q.job_locks():
         if lock.school_id == "~":

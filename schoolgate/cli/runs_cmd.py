@@ -215,7 +215,7 @@ def register(app: typer.Typer) -> None:
                     {
                         "runs": [view_json(RunView.of_run(r)) for r in page.items],
                         "total": page.total,
-                    }  # fmt: skip
+                    }
                 )
                 return
             if not page.items:

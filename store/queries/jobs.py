@@ -7,8 +7,8 @@ import datetime as dt
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from store.jobs import LOCKS, QUEUE, JobLock, QueuedJob, lock_of, queued_of
 from store.holds import HOLDS
+from store.jobs import LOCKS, QUEUE, JobLock, QueuedJob, lock_of, queued_of
 from store.outbox import OUTBOX
 
 
