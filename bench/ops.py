@@ -152,7 +152,7 @@ def _drain(schools: list[dict[str, Any]], workers: int, directory: Path) -> dict
                     "--no-scheduler",
                     "--config",
                     str(config),
-                ],  # fmt: skip
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 env=os.environ | ENV,
