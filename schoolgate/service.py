@@ -14,6 +14,7 @@ from ops.queue import JobQueue, embedded_path
 from ops.schedule import JobSchedule, jitter
 from ops.service import Worker
 from ops.worker import Outcome
+from plugins import load as load_plugin
 from schoolgate import runner
 from schoolgate.config import GatewayConfig, SchoolConfig
 from store import JobKey, Store
@@ -22,14 +23,14 @@ from sync.runs import RunReport
 
 
 def directions(school: SchoolConfig, key: str) -> list[str]:
-    """The jobs a school's system has: a pull when anything is read from it (an entity left
-    out of its configuration is pulled), a push when anything is written to it."""
+    """The jobs a school's system has: a pull when any entity its connector reads is pulled
+    (an entity left out of the configuration is), a push when anything is written to it."""
     system = school.systems[key]
-    wanted = {p.direction for p in system.entities.values()}
+    caps = load_plugin(system.connector or key).connector.declared_capabilities()
     out = []
-    if len(system.entities) < len(Entity) or wanted & {"pull", "both"}:
+    if any(system.policy(e).direction in ("pull", "both") for e in caps.pull):
         out.append("pull")
-    if wanted & {"push", "both"}:
+    if any(p.direction in ("push", "both") for p in system.entities.values()):
         out.append("push")
     return out
 
