@@ -18,6 +18,7 @@ ENTRIES: list[str] = [
     "store_upsert",
     "feed",
     "reconcile",
+    "ops",
 ]
 
 

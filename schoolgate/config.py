@@ -42,6 +42,8 @@ from pydantic import (
 from connectors.base import ConnectorSettings
 from core.entities import Entity
 from core.errors import ConfigError
+from ops.queue import QueueSettings
+from ops.schedule import ScheduleSettings
 from reports.control.settings import ControlSettings
 from sync.jobs import SystemSetup
 from sync.policy import EntityPolicy, SyncSettings
@@ -228,6 +230,8 @@ class GatewayConfig(_Strict):
     #: norms and thresholds of the journal-control report (``schoolgate control``)
     control: ControlSettings = Field(default_factory=ControlSettings)
     schools: list[SchoolConfig] = Field(default_factory=list)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
 
     @model_validator(mode="after")
     def _unique(self) -> GatewayConfig:
@@ -235,6 +239,13 @@ class GatewayConfig(_Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"school ids repeat: {', '.join(dupes)}")
+        for school_id, systems in self.schedule.schools.items():
+            if school_id not in ids:
+                raise ValueError(f"schedule.schools names no configured school: {school_id!r}")
+            school = self.school(school_id)
+            for key in systems:
+                if key not in school.systems:
+                    raise ValueError(f"schedule.schools.{school_id}: the school has no {key!r}")
         return self
 
     def school(self, school_id: str) -> SchoolConfig:

@@ -34,6 +34,7 @@ from store.conflicts import Conflict, NewFinding
 from store.engine import Store, Tx, missing_database
 from store.holds import Hold
 from store.idempotency import Claim
+from store.jobs import JobKey, JobLock, QueuedJob
 from store.outbox import NewPush, OutboxItem, OutboxResult
 from store.queries import (
     ConflictFilter,
@@ -64,6 +65,8 @@ __all__ = [
     "FeedPage",
     "FeedScope",
     "Hold",
+    "JobKey",
+    "JobLock",
     "NewDifference",
     "NewFinding",
     "NewPush",
@@ -73,6 +76,7 @@ __all__ = [
     "Page",
     "Paging",
     "QueueFilter",
+    "QueuedJob",
     "Reconciliation",
     "ReconciliationFilter",
     "ReconciliationItem",

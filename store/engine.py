@@ -23,6 +23,7 @@ from store.history import HistoryRepo
 from store.holds import HoldsRepo
 from store.idempotency import IdempotencyRepo
 from store.identity import IdentityRepo
+from store.jobs import JobsRepo
 from store.matching import MatchingRepo
 from store.outbox import OutboxRepo
 from store.queries import Queries
@@ -52,8 +53,8 @@ class Tx:
     ``records`` (canonical records), ``history`` (audit, earlier versions), ``identity`` (links
     and agreements), ``matching`` (natural keys), ``reviews``, ``changes`` (the change log),
     ``runs``, ``checkpoints``, ``outbox``, ``conflicts``, ``holds``, ``reconciliations`` (stored
-    reports); the feed API's ``tokens``, ``idempotency`` keys and ``access_log``; and
-    ``queries``, the read side's listings.
+    reports), ``jobs`` (the job queue's locks and jobs); the feed API's ``tokens``,
+    ``idempotency`` keys and ``access_log``; and ``queries``, the read side's listings.
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -73,6 +74,7 @@ class Tx:
         self.idempotency = IdempotencyRepo(conn)
         self.access_log = AccessLogRepo(conn)
         self.reconciliations = ReconciliationsRepo(conn)
+        self.jobs = JobsRepo(conn)
         self.queries = Queries(conn)
 
     @contextmanager

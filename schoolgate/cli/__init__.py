@@ -55,6 +55,7 @@ def _register() -> None:
         store_cmd,
         sync_cmd,
         tokens_cmd,
+        worker_cmd,
     )
 
     store_cmd.register(app)
@@ -73,6 +74,7 @@ def _register() -> None:
     backup_cmd.register(app)
     reconcile_cmd.register(app)
     journal_print_cmd.register(app)
+    worker_cmd.register(app)
 
 
 _register()

@@ -166,22 +166,58 @@ def register(app: typer.Typer) -> None:
         system: SystemOpt = None,
         direction: Annotated[str | None, typer.Option(help="pull or push")] = None,
         limit: LimitOpt = 20,
+        systems: Annotated[
+            bool,
+            typer.Option(
+                "--systems",
+                help="per school and system: last runs, next times, queue, conflicts, holds, "
+                "failed pushes",
+            ),
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON, for monitoring")] = False,
     ) -> None:
         """The latest sync runs with every count: pulls and pushes in their own columns."""
+        from schoolgate.cli import status_view
+
         with reported_errors():
-            store = open_store(config_or_default(config))
+            cfg = config_or_default(config)
+            store = open_store(cfg)
+            if systems:
+                with store:
+                    rows = [
+                        r
+                        for r in status_view.system_rows(cfg, store)
+                        if (school is None or r.school_id == school)
+                        and (system is None or r.system == system)
+                    ]
+                if as_json:
+                    status_view.print_json({"systems": [r.as_json() for r in rows]})
+                else:
+                    console.print(status_view.table(rows))
+                return
             with store, store.read() as tx:
                 if run_id is not None:
                     one = tx.queries.run(run_id)
                     if one is None:
                         console.print(f"no run {run_id}")
                         raise typer.Exit(1)
-                    print_run(RunView.of_run(one))
+                    if as_json:
+                        status_view.print_json(view_json(RunView.of_run(one)))
+                    else:
+                        print_run(RunView.of_run(one))
                     return
                 page = tx.queries.runs(
                     RunFilter(school_id=school, system=system, direction=direction),
                     Paging(limit),
                 )
+            if as_json:
+                status_view.print_json(
+                    {
+                        "runs": [view_json(RunView.of_run(r)) for r in page.items],
+                        "total": page.total,
+                    }
+                )
+                return
             if not page.items:
                 console.print("no runs yet: `schoolgate sync` makes the first")
                 return
@@ -189,6 +225,21 @@ def register(app: typer.Typer) -> None:
             more = more_line(len(page.items), page.total, "runs: --limit N shows more")
             if more:
                 console.print(more)
+
+
+def view_json(view: RunView) -> dict[str, object]:
+    return {
+        "id": view.id,
+        "school": view.school_id,
+        "system": view.system,
+        "direction": view.direction,
+        "status": view.status,
+        "started": view.started,
+        "seconds": view.seconds,
+        "counts": {e: dict(row) for e, row in view.counts.items()},
+        "totals": view.totals(),
+        "error": view.error,
+    }
 
 
 def reports_view(reports: Iterable[RunReport]) -> list[RunView]:

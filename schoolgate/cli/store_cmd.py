@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from core.entities import Entity
+from ops.status import SystemStatus
 from schoolgate import runner
 from schoolgate.cli._common import (
     DEFAULT_CONFIG,
@@ -17,6 +18,8 @@ from schoolgate.cli._common import (
     err_console,
     reported_errors,
 )
+from schoolgate.cli.status_view import print_json, system_rows
+from schoolgate.cli.status_view import table as status_table
 from store import Paging, missing_database
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="configuration TOML")]
@@ -42,8 +45,13 @@ def register(app: typer.Typer) -> None:
     def status(
         config: ConfigOpt = None,
         runs: Annotated[int, typer.Option(help="how many recent runs to show")] = 10,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="one JSON document, for monitoring")
+        ] = False,
     ) -> None:
-        """Show the store, the schools of the configuration and the latest sync runs."""
+        """Show the store, and per school and system: the last runs with their outcome and
+        counts, the next scheduled times, the job queue, open conflicts, holds and failed
+        pushes."""
         with reported_errors():
             if config is None and not DEFAULT_CONFIG.exists():
                 err_console.print(
@@ -53,6 +61,7 @@ def register(app: typer.Typer) -> None:
             cfg = config_or_default(config)
             counts: dict[Entity, int] = {}
             recent = []
+            systems: list[SystemStatus] = []
             missing = missing_database(cfg.store.url)
             if missing is not None:  # opening it would create it: status never does
                 revision, head, url = None, None, f"{cfg.store.url} (no such file)"
@@ -64,6 +73,20 @@ def register(app: typer.Typer) -> None:
                         with store.read() as tx:
                             counts = {e: tx.records.count(e) for e in Entity}
                             recent = tx.queries.runs(paging=Paging(runs)).items
+                        if revision == head:
+                            systems = system_rows(cfg, store)
+
+        if as_json:
+            print_json(
+                {
+                    "store": {"url": url, "revision": revision, "newest": head},
+                    "records": {e.value: n for e, n in counts.items()},
+                    "systems": [r.as_json() for r in systems],
+                }
+            )
+            if revision is None:
+                raise typer.Exit(1)
+            return
 
         info = Table("store", "", show_header=False)
         info.add_row("url", url)
@@ -83,11 +106,13 @@ def register(app: typer.Typer) -> None:
 
         schools = Table("school", "name", "systems", title="schools (configuration)")
         for school in cfg.schools:
-            systems = ", ".join(
+            names = ", ".join(
                 f"{name} ({s.remote_school})" for name, s in sorted(school.systems.items())
             )
-            schools.add_row(school.id, school.name, systems or "—")
+            schools.add_row(school.id, school.name, names or "—")
         console.print(schools)
+        if systems:
+            console.print(status_table(systems))
 
         if revision is not None:
             table = Table("run", "school", "system", "direction", "status", "started", "finished",

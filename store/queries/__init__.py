@@ -24,6 +24,7 @@ from store.queries.control import (
     PeriodMarkFact,
 )
 from store.queries.feed import FeedPage, FeedQueries, FeedScope
+from store.queries.jobs import JobQueries
 from store.queries.journal import HistoryRow, JournalQueries, LessonKey, Roster, Span
 from store.queries.operations import (
     ConflictFilter,
@@ -47,11 +48,13 @@ class Queries(
     ReportQueries,
     PendingQueries,
     ControlQueries,
+    JobQueries,
 ):
     """Every read-side query over one unit of work's connection (``tx.queries``): the gateway's
     bookkeeping (:mod:`.operations`), the feed and snapshots (:mod:`.feed`, :mod:`.snapshots`),
     totals for metrics (:mod:`.stats`), the journal (:mod:`.journal`), stored reports
-    (:mod:`.reports`) and what the journal-control report checks (:mod:`.control`)."""
+    (:mod:`.reports`), what the journal-control report checks (:mod:`.control`) and the job
+    queue (:mod:`.jobs`)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
