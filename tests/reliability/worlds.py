@@ -186,3 +186,72 @@ class Timed:
 
 
 MARKS_BOTH = {Entity.MARKS.value: {"direction": "both"}}
+
+
+@dataclass
+class Canned:
+    """An answer served instead of the simulator's: status, headers, raw body."""
+
+    body: bytes
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    #: served only to a request whose body holds this (others go to the simulator)
+    when: bytes | None = None
+
+
+class Override:
+    """An ASGI wrapper that answers requests matching a rule with a canned answer, passes the
+    rest to the simulator, and can record the simulator's answers (``record``: path → bodies).
+
+    A rule is (method, path, json-rpc method or None); its answer serves every matching request
+    until the rule is cleared."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.rules: dict[tuple[str, str], Canned] = {}
+        self.hits: Counter[tuple[str, str]] = Counter()
+        self.recording = False
+        self.recorded: list[tuple[str, str, bytes, bytes]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        key = (scope["method"], scope["path"])
+        canned = self.rules.get(key)
+        if canned is None and not self.recording:
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        while more:  # the request's body (read once; replayed to the simulator)
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if canned is not None and canned.when is not None and canned.when not in body:
+            canned = None
+        if canned is not None:
+            self.hits[key] += 1
+            headers = [(k.lower().encode(), v.encode("latin-1")) for k, v in canned.headers.items()]
+            headers.append((b"content-length", str(len(canned.body)).encode()))
+            await send({"type": "http.response.start", "status": canned.status, "headers": headers})
+            await send({"type": "http.response.body", "body": canned.body})
+            return
+        sent = [False]
+
+        async def replay() -> Any:
+            if not sent[0]:
+                sent[0] = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        chunks: list[bytes] = []
+
+        async def recording(message: Any) -> None:
+            if message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, replay, recording)
+        query = scope.get("query_string", b"").decode()
+        self.recorded.append((scope["method"], f"{scope['path']}?{query}", body, b"".join(chunks)))
