@@ -312,11 +312,15 @@ def as_pupil(pid: str, klass: str, **over: str) -> str:
 
 
 def as_package(
-    marks: list[str], pupils: list[str] = (), *, count: int | None = None, prolog: str = ""  # type: ignore[assignment]
+    marks: list[str],
+    pupils: list[str] = (),
+    *,
+    count: int | None = None,
+    prolog: str = "",  # type: ignore[assignment]
 ) -> str:
     total = len(marks) + len(pupils) if count is None else count
     return (
-        f"{prolog}<Пакет Версия=\"2.3\" Школа=\"760215\" Сформирован=\"{AS_TIME}\" "
+        f'{prolog}<Пакет Версия="2.3" Школа="760215" Сформирован="{AS_TIME}" '
         'Ревизия="2" Полный="0"><Учебныйгод Код="2025/2026"/><Периоды></Периоды>'
         "<Предметы></Предметы><Сотрудники></Сотрудники><Классы></Классы><Подгруппы></Подгруппы>"
         f"<Учащиеся>{''.join(pupils)}</Учащиеся><Уроки></Уроки><Отметки>{''.join(marks)}</Отметки>"
@@ -470,10 +474,10 @@ def o7_mark(ids: Ids, guid: Any, pupil: str, **over: Any) -> dict[str, Any]:
 
 def o7_window(school: SchoolData, ids: Ids) -> list[dict[str, Any]]:
     """What О7 answers for 5А's October (the canned window keeps it, so nothing is deleted)."""
+    import httpx
+
     from fixtures.o7 import O7Sim, SimConfig, build_data, create_app
     from fixtures.serve import serve_in_thread
-
-    import httpx
 
     sim = O7Sim(build_data(school), SimConfig(login="gateway", password="secret"))
     with serve_in_thread(create_app(sim)) as url, httpx.Client(base_url=url) as client:
