@@ -74,26 +74,35 @@ class Served:
     counted: Counted
 
 
-def faulty_sim(system: str, school: SchoolData, rate: float, seed: int) -> tuple[Any, Any, str]:
+def faulty_sim(
+    system: str, school: SchoolData, rate: float, seed: int, secret: str = "secret"
+) -> tuple[Any, Any, str]:
     """The simulator of ``system`` with every contract fault at ``rate``: (sim, ASGI app, its
-    school's id in that system)."""
+    school's id in that system). ``secret`` is its client secret or password (the connector
+    reads it from ``SECRETS``' variable of that system, set by the caller)."""
     if system == "es2":
         from fixtures.es2 import Faults, SimClock, Simulator
 
         last = max(r.modified_at for r in school.all_records() if r.modified_at is not None)
         faults = Faults.uniform(rate, seed=seed, retry_after=0.05)
-        sim = Simulator(school, faults=faults, clock=SimClock(start=last + dt.timedelta(hours=12)))
+        sim = Simulator(
+            school,
+            faults=faults,
+            clock=SimClock(start=last + dt.timedelta(hours=12)),
+            credentials=("schoolgate", secret),
+        )
         return sim, sim.app, str(sim.school_id)
     if system == "asiou":
         from fixtures.asiou import Faults as AFaults
         from fixtures.asiou import Simulator as ASimulator
 
-        a_sim = ASimulator(school, faults=AFaults.uniform(rate, seed=seed), delay=0.0)
+        faults = AFaults.uniform(rate, seed=seed)
+        a_sim = ASimulator(school, faults=faults, delay=0.0, password=secret)
         return a_sim, a_sim.app, ASIOU_CODE
     from fixtures.o7 import O7Sim, SimConfig, build_data, create_app
 
     config = SimConfig(
-        login="gateway", password="secret", fault_rate=rate, seed=seed, slow_delay=0.02
+        login="gateway", password=secret, fault_rate=rate, seed=seed, slow_delay=0.02
     )
     o7 = O7Sim(build_data(school), config)
     return o7, create_app(o7), o7.data.school_guid
@@ -108,9 +117,10 @@ def served(
     rate: float = 0.0,
     seed: int = 0,
     entities: dict[str, Any] | None = None,
+    secret: str = "secret",
 ) -> Iterator[Served]:
     """``school`` behind the simulator of ``system`` (faults at ``rate``), an empty store."""
-    sim, app, remote = faulty_sim(system, school, rate, seed)
+    sim, app, remote = faulty_sim(system, school, rate, seed, secret)
     counted = Counted()
     with serve_in_thread(CountingApp(app, counted)) as url:
         options = O7_OPTIONS if system == "o7" else None
