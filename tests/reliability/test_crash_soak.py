@@ -43,12 +43,16 @@ from tests.sync.crash_helpers import (
     write_local_marks,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.soak]
+pytestmark = [pytest.mark.slow, pytest.mark.soak, pytest.mark.timeout(2400)]
 
 PULL_STEPS = ("pull.mapped", "pull.page_applied", "pull.before_commit", "pull.after_commit")
 PUSH_STEPS = ("push.claimed", "push.sent", "push.recorded")
 RECEIPT_STEPS = ("push.receipts_read", "push.polled")
-KILLS_PER_SYSTEM = 11  # 33 in all
+KILLS_PER_SYSTEM = 10  # 30 in all
+#: marks edited here per round: О7's SaveMarks cannot address a mark О7 made itself (it knows
+#: only the ``ext_id``s pushed to it), so an edit of one of О7's own marks becomes a second mark
+#: there — a limit of the contract (docs/reliability.md), not of a crash: О7 gets new marks only
+EDITS = {"es2": 1, "asiou": 1, "o7": 0}
 ROUND_BOUND = 40  # rounds per system at most (a point past the run's end kills nothing)
 
 
@@ -154,7 +158,7 @@ def test_soak_sync_killed_at_random_moments_loses_and_doubles_nothing(
         while kills.total() < KILLS_PER_SYSTEM:
             rounds += 1
             assert rounds <= ROUND_BOUND, f"only {kills.total()} kills in {ROUND_BOUND} rounds"
-            made, changed = write_local_marks(world, 1, 1, prefix=f"r{rounds}-")
+            made, changed = write_local_marks(world, 1, EDITS[system], prefix=f"r{rounds}-")
             new += made
             edited += changed
             if system == "asiou" and rng.random() < 0.5:
