@@ -220,7 +220,13 @@ def router(settings: ApiSettings) -> APIRouter:
         pattern=KEY,
         description="one per request: a retry with the same key and body is answered the same",
     )
-    writer = require("journal")
+    journal_scope = require("journal")
+
+    def writer(school: str = School, principal: Principal = Depends(journal_scope)) -> Principal:
+        """The caller, with the ``journal`` scope and the school the path names — checked
+        before the body is read, so a request for another school learns nothing of it."""
+        principal.schools_for(school)
+        return principal
 
     def post(kind: str, model: type[_In], what: str) -> None:
         entity = KINDS[kind]

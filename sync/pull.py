@@ -516,11 +516,12 @@ class Puller:
                 Entity.PUPILS, self.school_id, ("status",)
             ).items()
         }
-        full = (
-            (page is not None and page.snapshot)
-            or self.options.full
-            or (self._checkpoint(Entity.PUPILS.value) is None)
+        # a first pull has no checkpoint: per entity, or one for the whole bundle (АСИОУ's
+        # package), whose pupils' own key is never written
+        first = self._checkpoint(Entity.PUPILS.value) is None and (
+            self._checkpoint(BUNDLE_KEY) is None
         )
+        full = (page is not None and page.snapshot) or self.options.full or first
         unit.pupils = PupilGuard(active, full=full)
 
     def _check_hold(self, unit: _Unit) -> None:
