@@ -19,6 +19,7 @@ from store.changelog import ChangesRepo
 from store.checkpointer import Checkpointer
 from store.checkpoints import CheckpointsRepo
 from store.conflicts import ConflictsRepo
+from store.console import ConsoleRepo
 from store.history import HistoryRepo
 from store.holds import HoldsRepo
 from store.idempotency import IdempotencyRepo
@@ -51,7 +52,8 @@ class Tx:
     ``records`` (canonical records), ``history`` (audit, earlier versions), ``identity`` (links
     and agreements), ``matching`` (natural keys), ``reviews``, ``changes`` (the change log),
     ``runs``, ``checkpoints``, ``outbox``, ``conflicts``, ``holds``, ``reconciliations`` (stored
-    reports); the feed API's ``tokens``, ``idempotency`` keys and ``access_log``; and
+    reports); the feed API's ``tokens``, ``idempotency`` keys and ``access_log``; the web
+    console's users, sessions and audit (``console``); and
     ``queries``, the read side's listings.
     """
 
@@ -72,6 +74,7 @@ class Tx:
         self.idempotency = IdempotencyRepo(conn)
         self.access_log = AccessLogRepo(conn)
         self.reconciliations = ReconciliationsRepo(conn)
+        self.console = ConsoleRepo(conn)
         self.queries = Queries(conn)
 
     @contextmanager

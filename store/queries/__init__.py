@@ -15,6 +15,16 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from store.queries.console import (
+    AuditFilter,
+    Bucket,
+    ConsoleQueries,
+    OverviewFilter,
+    OverviewRow,
+    OverviewTotals,
+    PeriodRow,
+    QueueScope,
+)
 from store.queries.feed import FeedPage, FeedQueries, FeedScope
 from store.queries.journal import HistoryRow, JournalQueries, LessonKey, Roster, Span
 from store.queries.operations import (
@@ -38,28 +48,36 @@ class Queries(
     JournalQueries,
     ReportQueries,
     PendingQueries,
+    ConsoleQueries,
 ):
     """Every read-side query over one unit of work's connection (``tx.queries``): the gateway's
     bookkeeping (:mod:`.operations`), the feed and snapshots (:mod:`.feed`, :mod:`.snapshots`),
-    totals for metrics (:mod:`.stats`), the journal (:mod:`.journal`) and stored reports
-    (:mod:`.reports`)."""
+    totals for metrics (:mod:`.stats`), the journal (:mod:`.journal`), stored reports
+    (:mod:`.reports`) and the web console's pages (:mod:`.console`)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
 
 __all__ = [
+    "AuditFilter",
+    "Bucket",
     "ConflictFilter",
     "FeedPage",
     "FeedScope",
     "HistoryRow",
     "LessonKey",
     "OutboxFilter",
+    "OverviewFilter",
+    "OverviewRow",
+    "OverviewTotals",
     "Page",
     "Paging",
     "PendingRef",
+    "PeriodRow",
     "Queries",
     "QueueFilter",
+    "QueueScope",
     "ReconciliationFilter",
     "Roster",
     "RunFilter",
