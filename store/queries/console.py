@@ -389,6 +389,10 @@ class ConsoleQueries:
         ]
         return self._paged(REVIEW, conds, (c.id,), paging, lambda m: ReviewItem(**m))
 
+    def review(self, item_id: int) -> ReviewItem | None:
+        row = self.conn.execute(select(REVIEW).where(REVIEW.c.id == item_id)).one_or_none()
+        return None if row is None else ReviewItem(**row._mapping)
+
     def scoped_reconciliations(
         self, schools: Scope, school_id: str | None = None, paging: Paging = Paging()
     ) -> Page[Reconciliation]:
