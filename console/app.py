@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -84,6 +85,10 @@ def _handlers(app: FastAPI) -> None:
             exc.status_code, "Запрос не выполнен."
         )
         return render(request, None, "error.html.j2", exc.status_code, message=message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        return render(request, None, "error.html.j2", 404, message="Страница не найдена.")
 
     @app.exception_handler(StoreError)
     async def store_down(request: Request, exc: StoreError) -> Response:

@@ -72,6 +72,28 @@ def _arg(value: str | None) -> str | None:
     return None if value in (None, "", NONE) else value
 
 
+@router.get("/reconciliations/{rec_id}.xlsx")
+def reconciliation_xlsx(
+    request: Request, session: Annotated[Session, Depends(current)], rec_id: int
+) -> Response:
+    con = console_of(request)
+    with tempfile.TemporaryDirectory() as tmp, con.store.read() as tx:
+        rec = tx.queries.reconciliation(rec_id)
+        if rec is None:
+            raise NotFound(f"Сверки № {rec_id} нет.")
+        require(session, Action.VIEW, rec.school_id)
+        out = Path(tmp) / "report.xlsx"
+        view = ReconciliationView(tx, rec, tz=tz_of(con.settings, rec.school_id))
+        write_xlsx(view.document(), out)
+        body = out.read_bytes()
+    name = f"sverka-{rec.school_id}-{rec.system}-{rec.id}.xlsx"
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @router.get("/reconciliations/{rec_id}")
 def reconciliation(
     request: Request,
@@ -147,28 +169,6 @@ def reconciliation(
         outcome_columns=OUTCOME_COLUMNS,
         page=number,
         pages=max(1, -(-rows[0].total // size)) if rows else 1,
-    )
-
-
-@router.get("/reconciliations/{rec_id}.xlsx")
-def reconciliation_xlsx(
-    request: Request, session: Annotated[Session, Depends(current)], rec_id: int
-) -> Response:
-    con = console_of(request)
-    with tempfile.TemporaryDirectory() as tmp, con.store.read() as tx:
-        rec = tx.queries.reconciliation(rec_id)
-        if rec is None:
-            raise NotFound(f"Сверки № {rec_id} нет.")
-        require(session, Action.VIEW, rec.school_id)
-        out = Path(tmp) / "report.xlsx"
-        view = ReconciliationView(tx, rec, tz=tz_of(con.settings, rec.school_id))
-        write_xlsx(view.document(), out)
-        body = out.read_bytes()
-    name = f"sverka-{rec.school_id}-{rec.system}-{rec.id}.xlsx"
-    return Response(
-        body,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
