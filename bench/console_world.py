@@ -94,26 +94,42 @@ def build(store: Store, rows: int = 10, *, seed: int = 7, size: str = "tiny") ->
             current = {**base, "value": "5" if base.get("value") != "5" else "2"}
             world.conflicts.append(
                 tx.conflicts.add(
-                    school_id, "asiou" if i % 2 else "es2", "marks", mark.id, "both_changed",
-                    field="value", base=base, incoming=incoming, current=current,
-                    policy="manual", detail="the mark changed here and in the system",
+                    school_id,
+                    "asiou" if i % 2 else "es2",
+                    "marks",
+                    mark.id,
+                    "both_changed",
+                    field="value",
+                    base=base,
+                    incoming=incoming,
+                    current=current,
+                    policy="manual",
+                    detail="the mark changed here and in the system",
                 )
-            )  # fmt: skip
+            )
         for i in range(rows):
             world.holds.append(
                 tx.holds.add(
-                    school_id, "asiou", "mass_deactivation",
-                    {"detail": f"{40 + i} of 300 active pupils (13%) would leave; the limit is 10%"},
+                    school_id,
+                    "asiou",
+                    "mass_deactivation",
+                    {
+                        "detail": f"{40 + i} of 300 active pupils (13%) would leave; the limit is 10%"
+                    },
                 )
-            )  # fmt: skip
+            )
         for i in range(rows):
             cands = [p.id for p in pupils[i % len(pupils) : i % len(pupils) + 2]]
             world.reviews.append(
                 tx.reviews.add(
-                    school_id, "o7", Entity.PUPILS, f"o7-person-{i}", cands,
+                    school_id,
+                    "o7",
+                    Entity.PUPILS,
+                    f"o7-person-{i}",
+                    cands,
                     "same name and birth date, different class",
                 )
-            )  # fmt: skip
+            )
         pushes = [
             NewPush(
                 school_id=school_id,
@@ -123,7 +139,7 @@ def build(store: Store, rows: int = 10, *, seed: int = 7, size: str = "tiny") ->
                 op="upsert",
                 idempotency_key=f"world-{m.id}",
                 payload={"value": "5"},
-            )  # fmt: skip
+            )
             for m in marks[:rows]
         ]
         tx.outbox.enqueue_many(pushes)
