@@ -73,8 +73,8 @@ def test_statements_do_not_grow_with_rows(tmp_path, request) -> None:
         with Store.open(f"sqlite:///{tmp_path}/store-{rows}.db") as store:
             store.upgrade()
             counts[rows] = {p: (n, shown) for p, n, shown in statements(store, rows)}
-    for path, (small, shown_small) in counts[10].items():
-        big, shown_big = counts[1000][path]
+    for path, (small, _shown) in counts[10].items():
+        big, _ = counts[1000][path]
         assert big == small, f"{path}: {small} statements for 10 rows, {big} for 1,000"
         assert small <= 20, f"{path}: {small} statements"
     # the pages did show more rows with more data (so the test measured something)
