@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-PACKAGES := core plugins api reports schoolgate connectors mapping sync store fixtures bench
+PACKAGES := core plugins api console reports schoolgate connectors mapping sync store fixtures bench
 
-.PHONY: venv demo test test-fast lint typecheck bench soak clean
+.PHONY: venv demo test test-fast lint typecheck bench soak clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ lint: $(STAMP)
 
 typecheck: lint
 
-test: lint
+# the console's browser tests drive Debian's Chromium (Playwright pointed at /usr/bin/chromium)
+chromium:
+	test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+test: lint chromium
 	$(BIN)/pytest -q -n 2
 
 test-fast: $(STAMP)

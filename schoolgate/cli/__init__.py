@@ -50,6 +50,7 @@ def _register() -> None:
         store_cmd,
         sync_cmd,
         tokens_cmd,
+        users_cmd,
     )
 
     store_cmd.register(app)
@@ -63,6 +64,7 @@ def _register() -> None:
     demo_cmd.register(app)
     serve_cmd.register(app)
     tokens_cmd.register(app)
+    users_cmd.register(app)
 
 
 _register()
