@@ -15,7 +15,7 @@ from typing import Any
 from core.entities import Entity
 from fixtures.generator import generate_school
 from mapping.model import Mark, Pupil, Record
-from store import NewDifference, NewPush, Store
+from store import NewDifference, NewFinding, NewPush, Store
 from store.types import utcnow
 
 PASSWORDS = {
@@ -75,6 +75,24 @@ def build(store: Store, rows: int = 10, *, seed: int = 7, size: str = "tiny") ->
             push = tx.runs.start(school_id, system, "push")
             tx.runs.finish(push, "success", {"marks": {"sent": 3, "accepted": 3}})
         failed = tx.runs.start(school_id, "es2", "pull")
+        tx.conflicts.add_findings(
+            [
+                NewFinding(
+                    school_id=school_id, system="es2", entity="marks", record_id=f"es2:m{i}",
+                    kind="invalid_record", status="rejected", field="value",
+                    detail="mark value '6' is not one of the school's marks",
+                    incoming={"value": "6"},
+                )
+                for i in range(2)
+            ]
+            + [
+                NewFinding(
+                    school_id=school_id, system="es2", entity="marks", record_id="es2:m9",
+                    kind="waiting_reference", status="waiting", field="lesson_id",
+                    detail="the lesson es2:l77 has not arrived yet",
+                )
+            ]
+        )  # fmt: skip
         tx.runs.finish(
             failed,
             "failed",

@@ -176,6 +176,8 @@ def environment() -> Environment:
     env.globals["RUN_STATUS"] = RUN_STATUS
     env.globals["QUEUE_STATUS"] = QUEUE_STATUS
     env.globals["KIND"] = KIND
+    env.globals["COUNT"] = COUNT
+    env.globals["HOLD_STATUS"] = HOLD_STATUS
     return env
 
 
@@ -186,6 +188,26 @@ RUN_STATUS = {
     "held": "задержана",
     "failed": "ошибка",
 }
+#: a run's counts per entity, in the order a page shows them
+COUNT = {
+    "created": "создано",
+    "updated": "изменено",
+    "deleted": "удалено",
+    "unchanged": "без изменений",
+    "conflicts": "конфликты",
+    "rejected": "отклонено",
+    "waiting": "ждут связанных",
+    "review": "на проверке",
+    "held": "задержано",
+    "sent": "отправлено",
+    "accepted": "принято",
+    "duplicate": "уже были",
+    "duplicates": "дубли",
+    "awaiting": "ждут квитанции",
+    "settled": "совпали без отправки",
+    "failed": "без ответа",
+}
+HOLD_STATUS = {"waiting": "ждёт решения", "approved": "одобрено", "discarded": "отклонено"}
 QUEUE_STATUS = {
     "open": "ждёт решения",
     "waiting": "ждёт связанную запись",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from console.roles import Action
-from console.web import NotFound, console_of, current, int_arg, render, require, scope_of
+from console.web import COUNT, NotFound, console_of, current, int_arg, render, require, scope_of
 from store import Paging
 from store.console import Session
 from store.queries import OverviewFilter
@@ -120,7 +120,8 @@ def run_detail(
         require(session, Action.VIEW, run.school_id)
         findings, by_status = tx.queries.run_findings(run, Paging(size, (number - 1) * size))
     counts = {k: v for k, v in sorted(run.counts.items()) if isinstance(v, dict)}
-    columns = sorted({c for v in counts.values() for c in v if isinstance(v.get(c), int)})
+    found = {c for v in counts.values() for c in v if isinstance(v.get(c), int)}
+    columns = [c for c in COUNT if c in found] + sorted(found - set(COUNT))
     return render(
         request,
         session,
