@@ -99,12 +99,18 @@ def _sqlite_setup(engine: Engine) -> None:
         for pragma in SQLITE_PRAGMAS:
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
+        # SQLite's lower() folds ASCII only: searches in Russian use this one
+        dbapi_conn.create_function("unicode_lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         # a writer takes the lock up front, so two writers never deadlock upgrading a read lock
         readonly = conn.get_execution_options().get("schoolgate_readonly", False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _describe(exc: DBAPIError) -> str:

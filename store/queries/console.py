@@ -251,11 +251,13 @@ class ConsoleQueries:
         )
         conds = [*_scoped(p.school_id, where.schools), *_eq(p.system, where.system)]
         if where.search:
+            # SQLite's own lower() folds ASCII only (the store registers unicode_lower)
+            lower = func.lower if self.conn.dialect.name != "sqlite" else func.unicode_lower
             needle = f"%{where.search.strip().lower()}%"
             conds.append(
                 or_(
-                    func.lower(p.school_id).like(needle),
-                    func.lower(func.coalesce(schools.c.name, "")).like(needle),
+                    lower(p.school_id).like(needle),
+                    lower(func.coalesce(schools.c.name, "")).like(needle),
                 )
             )
         failed = or_(rp.c.status == "failed", rs.c.status == "failed")
