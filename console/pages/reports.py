@@ -5,6 +5,7 @@ periods with close and reopen."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from console.roles import Action, may
 from console.web import (
+    Console,
     NotFound,
     address,
     check_csrf,
@@ -30,11 +32,14 @@ from console.web import (
 )
 from core.entities import Entity
 from core.errors import GatewayError, StoreError
+from mapping.model import Pupil, SchoolClass, Subject
 from reports import text
+from reports.names import Names
 from reports.reconcile.view import OUTCOME_COLUMNS, SECTIONS, ReconciliationView
 from reports.render.xlsx import write_xlsx
-from store import Paging
+from store import Paging, Reconciliation, Tx
 from store.console import Session
+from store.queries import Roster
 from sync import periods as period_ops
 
 router = APIRouter()
@@ -70,6 +75,38 @@ def reconciliations(
 
 def _arg(value: str | None) -> str | None:
     return None if value in (None, "", NONE) else value
+
+
+def _view(
+    tx: Tx,
+    rec: Reconciliation,
+    con: Console,
+    classes: Iterable[str | None],
+    subjects: Iterable[str | None],
+    pupils: Iterable[str],
+) -> ReconciliationView:
+    """The report's view with names read for the rows on the page alone: three statements,
+    not the large school's whole roster."""
+    q = tx.queries
+    roster = Roster(
+        classes={
+            k: v
+            for k, v in q.records_by_id(Entity.CLASSES, [c for c in classes if c]).items()
+            if isinstance(v, SchoolClass)
+        },
+        subjects={
+            k: v
+            for k, v in q.records_by_id(Entity.SUBJECTS, [s for s in subjects if s]).items()
+            if isinstance(v, Subject)
+        },
+        pupils={
+            k: v
+            for k, v in q.records_by_id(Entity.PUPILS, list(pupils)).items()
+            if isinstance(v, Pupil)
+        },
+    )
+    names = Names(tx, rec.school_id, roster)
+    return ReconciliationView(tx, rec, tz=tz_of(con.settings, rec.school_id), names=names)
 
 
 @router.get("/reconciliations/{rec_id}.xlsx")
@@ -112,7 +149,6 @@ def reconciliation(
         if rec is None:
             raise NotFound(f"Сверки № {rec_id} нет.")
         require(session, Action.VIEW, rec.school_id)
-        view = ReconciliationView(tx, rec, tz=tz_of(con.settings, rec.school_id))
         level = "classes" if cls is None else ("subjects" if subject is None else "rows")
         buckets: list[dict[str, object]] = []
         rows = None
@@ -120,18 +156,19 @@ def reconciliation(
             found = tx.queries.reconciliation_rows(
                 rec_id, _arg(cls), _arg(subject), Paging(size, (number - 1) * size)
             )
-            view.names.preload(Entity.PUPILS, [i.pupil_id for i in found.items if i.pupil_id])
-            view.names.preload(
-                Entity.PUPILS,
-                [i.record_id for i in found.items if i.entity == "pupils" and i.record_id],
-            )
+            pupils = {i.pupil_id for i in found.items if i.pupil_id} | {
+                i.record_id for i in found.items if i.entity == "pupils" and i.record_id
+            }
+            view = _view(tx, rec, con, [_arg(cls)], [_arg(subject)], pupils)
             rows = (found, [view.row(i) for i in found.items])
         else:
             raw = tx.queries.reconciliation_buckets(
                 rec_id, _arg(cls), by_subject=level == "subjects"
             )
-            view.names.preload(Entity.CLASSES, [b.class_id for b in raw if b.class_id])
-            view.names.preload(Entity.SUBJECTS, [b.subject_id for b in raw if b.subject_id])
+            view = _view(
+                tx, rec, con, [b.class_id for b in raw] + [_arg(cls)],
+                [b.subject_id for b in raw], (),
+            )  # fmt: skip
             for b in raw:
                 buckets.append(
                     {

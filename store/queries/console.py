@@ -300,31 +300,43 @@ class ConsoleQueries:
         configured: Sequence[tuple[str, str]] = (),
     ) -> tuple[Page[OverviewRow], OverviewTotals]:
         """A page of (school, system) rows ordered by school and system, and totals over every
-        row the filter matched. Two statements."""
-        base = self._overview_rows(where, configured).subquery("overview")
-        b = base.c
-        rows = self.conn.execute(
-            select(base).order_by(b.school_id, b.system).limit(paging.limit).offset(paging.offset)
-        ).all()
-        zero = literal(0)
-        sums = self.conn.execute(
+        row the filter matched: one statement (the totals are window sums over the same rows)."""
+        inner = self._overview_rows(where, configured).subquery("matched")
+        numbered = select(
+            inner,
+            func.row_number()
+            .over(partition_by=inner.c.school_id, order_by=inner.c.system)
+            .label("nth"),
+        ).subquery("overview")
+        b = numbered.c
+        failed = case((or_(b.pull_status == "failed", b.push_status == "failed"), 1), else_=0)
+        whole: dict[str, Any] = {"partition_by": None}
+        stmt = (
             select(
-                func.count(),
-                func.count(func.distinct(b.school_id)),
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (or_(b.pull_status == "failed", b.push_status == "failed"), 1), else_=0
-                        )
-                    ),
-                    zero,
-                ),
-                func.coalesce(func.sum(b.open_conflicts), zero),
-                func.coalesce(func.sum(b.holds), zero),
-                func.coalesce(func.sum(b.failed_pushes), zero),
+                *(b[c.name] for c in inner.c),
+                func.count().over(**whole).label("t_pairs"),
+                func.sum(case((b.nth == 1, 1), else_=0)).over(**whole).label("t_schools"),
+                func.sum(failed).over(**whole).label("t_failed"),
+                func.sum(b.open_conflicts).over(**whole).label("t_conflicts"),
+                func.sum(b.holds).over(**whole).label("t_holds"),
+                func.sum(b.failed_pushes).over(**whole).label("t_pushes"),
             )
-        ).one()
-        totals = OverviewTotals(*(int(v or 0) for v in sums))
+            .order_by(b.school_id, b.system)
+            .limit(paging.limit)
+            .offset(paging.offset)
+        )
+        rows = self.conn.execute(stmt).all()
+        if rows:
+            m = rows[0]._mapping
+            totals = OverviewTotals(
+                *(int(m[k] or 0) for k in
+                  ("t_pairs", "t_schools", "t_failed", "t_conflicts", "t_holds", "t_pushes"))
+            )  # fmt: skip
+        elif paging.offset:  # past the last page: the totals of the first
+            _, totals = self.overview(where, Paging(1, 0), configured)
+            return Page([], totals.pairs, paging.offset), totals
+        else:
+            totals = OverviewTotals()
         return Page([_overview_row(r._mapping) for r in rows], totals.pairs, paging.offset), totals
 
     # -- scoped listings -----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The web console: its users (argon2 hashes), sessions (hashes of the cookie secret, the CSRF
-token), the audit of sign-ins and decisions, and its signing key. Self-contained: only new tables,
-so the lead can re-chain it.
+token), the audit of sign-ins and decisions, and its signing key; an index of the conflict queue
+by status, school and system for the overview. Self-contained, so the lead can re-chain it.
 
 Revision ID: 0007
 Revises: 0003
@@ -22,6 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('conflicts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_conflicts_status_school_id_system'), ['status', 'school_id', 'system'], unique=False)
+
     op.create_table('console_audit',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -75,6 +78,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('conflicts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conflicts_status_school_id_system'))
+
     op.drop_table('console_users')
     with op.batch_alter_table('console_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_console_sessions_user_id'))
