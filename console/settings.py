@@ -22,6 +22,8 @@ class ConsoleSettings:
     configured: Sequence[tuple[str, str]] = ()
     #: a school's time zone (times are shown in it); others: Europe/Moscow
     timezones: Mapping[str, str] = field(default_factory=dict)
+    #: a school's name from the configuration, for schools whose record the store lacks
+    school_names: Mapping[str, str] = field(default_factory=dict)
     page_size: int = 50
     next_runs: NextRuns | None = None
     backups: Backups | None = None

@@ -263,6 +263,8 @@ def render(
             is_admin=bool(user and user.role == Role.ADMIN),
             flash=flash,
             path=request.url.path,
+            tz=lambda school_id: tz_of(con.settings, school_id),
+            configured_name=lambda school_id: con.settings.school_names.get(school_id, ""),
             query=request.url.query,
             **context,
         )

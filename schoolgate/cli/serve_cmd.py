@@ -99,6 +99,7 @@ def console_settings(cfg: GatewayConfig, *, secure: bool = True) -> ConsoleSetti
         cookie_secure=secure,
         configured=[(s.id, key) for s in cfg.schools for key in s.systems],
         timezones={s.id: s.timezone for s in cfg.schools},
+        school_names={s.id: s.name for s in cfg.schools},
         approve_hold=approve,
     )
 
