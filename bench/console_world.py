@@ -214,7 +214,7 @@ def _reconciliation(
             NewDifference(
                 kind=kind, section=kind, entity="marks", record_id=m.id,
                 external_id=f"e{i}", key=f"marks:{m.id}", severity=2,
-                fields=[{"field": "value", "store": m.value, "system": "3"}]
+                fields=[{"field": "value", "store": m.content()["value"], "system": "3"}]
                 if kind == "different" else [],
                 class_id=key.class_id, subject_id=key.subject_id, pupil_id=m.pupil_id,
                 day=key.date,

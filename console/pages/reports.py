@@ -106,7 +106,12 @@ def _view(
         },
     )
     names = Names(tx, rec.school_id, roster)
-    return ReconciliationView(tx, rec, tz=tz_of(con.settings, rec.school_id), names=names)
+    school = q.school_names([rec.school_id]).get(rec.school_id) or con.settings.school_names.get(
+        rec.school_id, ""
+    )
+    return ReconciliationView(
+        tx, rec, tz=tz_of(con.settings, rec.school_id), school_name=school, names=names
+    )
 
 
 @router.get("/reconciliations/{rec_id}.xlsx")

@@ -4,7 +4,7 @@ document.addEventListener("submit", function (event) {
   var form = event.target;
   var button = event.submitter;
   var action = form.getAttribute("action") || "";
-  if (/\/(discard|disable|close|reopen|reject)$/.test(action)) {
+  if (/\/(discard|disable|close|reopen|reject|reset)$/.test(action)) {
     var label = button ? button.textContent.trim() : "Выполнить";
     if (!window.confirm(label + "?")) { event.preventDefault(); }
   }
