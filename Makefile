@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-PACKAGES := core plugins api reports ops schoolgate connectors mapping sync store fixtures bench
+PACKAGES := core plugins api console reports ops schoolgate connectors mapping sync store fixtures bench
 
 .PHONY: venv demo test test-fast lint typecheck bench soak clean chromium
 

@@ -19,6 +19,7 @@ ENTRIES: list[str] = [
     "feed",
     "reconcile",
     "ops",
+    "console",
 ]
 
 

@@ -325,3 +325,43 @@ def summary(
     for o in sorted(mine_items, key=lambda o: (o.record_id, o.system)):
         mine.add_row(o.record_id, o.system, o.status, o.remote_id or "", o.error or "")
     console.print(mine)
+
+
+def serve_console(directory: Path, *, port: int = 8080, console: Console | None = None) -> None:
+    """Leave the web console running on the demo store, with a demo administrator and deputy
+    director whose passwords are printed (new ones each time)."""
+    import uvicorn
+
+    from console import users
+    from schoolgate.cli._common import console as shared_console
+    from schoolgate.cli.serve_cmd import api_settings, build_app
+
+    console = console or shared_console
+    os.environ.update(SECRETS)
+    config = load_config(directory / "schoolgate.toml")
+    store = runner.open_store(config)
+    school = config.schools[0].id
+    made = []
+    for login, role, name in (
+        ("demo-admin", "admin", "Администратор (демо)"),
+        ("demo-deputy", "deputy", "Заместитель директора (демо)"),
+    ):
+        with store.read() as tx:
+            exists = tx.console.user(login) is not None
+        if exists:
+            _, secret = users.reset_password(store, login, by="demo")
+        else:
+            _, secret = users.create_user(
+                store, login=login, name=name, role=role, schools=[school], by="demo"
+            )
+        made.append((login, secret))
+    console.rule("[bold]web console")
+    console.print(f"open http://127.0.0.1:{port}/console/ and sign in:")
+    for login, secret in made:
+        console.print(f"  {login}  password: {secret}", highlight=False)
+    console.print("Ctrl-C stops it.")
+    app = build_app(config, store, api_settings(config), secure=True)
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        store.close()

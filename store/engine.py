@@ -19,6 +19,7 @@ from store.changelog import ChangesRepo
 from store.checkpointer import Checkpointer
 from store.checkpoints import CheckpointsRepo
 from store.conflicts import ConflictsRepo
+from store.console import ConsoleRepo
 from store.history import HistoryRepo
 from store.holds import HoldsRepo
 from store.idempotency import IdempotencyRepo
@@ -54,7 +55,8 @@ class Tx:
     and agreements), ``matching`` (natural keys), ``reviews``, ``changes`` (the change log),
     ``runs``, ``checkpoints``, ``outbox``, ``conflicts``, ``holds``, ``reconciliations`` (stored
     reports), ``jobs`` (the job queue's locks and jobs); the feed API's ``tokens``,
-    ``idempotency`` keys and ``access_log``; and ``queries``, the read side's listings.
+    ``idempotency`` keys and ``access_log``; the web console's users, sessions and audit
+    (``console``); and ``queries``, the read side's listings.
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -75,6 +77,7 @@ class Tx:
         self.access_log = AccessLogRepo(conn)
         self.reconciliations = ReconciliationsRepo(conn)
         self.jobs = JobsRepo(conn)
+        self.console = ConsoleRepo(conn)
         self.queries = Queries(conn)
 
     @contextmanager
@@ -99,6 +102,8 @@ def _sqlite_setup(engine: Engine) -> None:
         for pragma in SQLITE_PRAGMAS:
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
+        # SQLite's lower() folds ASCII only: searches in Russian use this one
+        dbapi_conn.create_function("unicode_lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
@@ -120,6 +125,10 @@ def _postgres_setup(engine: Engine) -> None:
             for setting in POSTGRES_SETTINGS:
                 cur.execute(f"SET {setting}")
         dbapi_conn.commit()
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _describe(exc: DBAPIError) -> str:

@@ -41,6 +41,7 @@ def pending_differences(engine: Engine) -> list[object]:
 
     from store.tables import Base
     from store.tables import api as _api  # noqa: F401
+    from store.tables import console as _console  # noqa: F401
     from store.tables import gateway as _gateway  # noqa: F401
     from store.tables import reports as _reports  # noqa: F401
 

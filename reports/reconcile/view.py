@@ -113,14 +113,22 @@ class BucketRow:
 
 class ReconciliationView:
     def __init__(
-        self, tx: Tx, rec: Reconciliation, *, tz: dt.tzinfo, school_name: str = ""
+        self,
+        tx: Tx,
+        rec: Reconciliation,
+        *,
+        tz: dt.tzinfo,
+        school_name: str = "",
+        names: Names | None = None,
     ) -> None:
         self.tx = tx
         self.rec = rec
         self.tz = tz
         self.school_name = school_name or rec.school_id
         self.summary = rec.summary
-        self.names = Names(tx, rec.school_id)
+        #: a page that shows a few rows passes names read for them alone (the whole roster of a
+        #: large school is read otherwise)
+        self.names = names or Names(tx, rec.school_id)
 
     # -- the lines read first ------------------------------------------------------------------
     @property

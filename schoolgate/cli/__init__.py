@@ -55,6 +55,7 @@ def _register() -> None:
         store_cmd,
         sync_cmd,
         tokens_cmd,
+        users_cmd,
         worker_cmd,
     )
 
@@ -75,6 +76,7 @@ def _register() -> None:
     reconcile_cmd.register(app)
     journal_print_cmd.register(app)
     worker_cmd.register(app)
+    users_cmd.register(app)
 
 
 _register()

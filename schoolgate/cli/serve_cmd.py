@@ -1,4 +1,5 @@
-"""``schoolgate serve``: the feed API for regional portals and the local journal's write API.
+"""``schoolgate serve``: the feed API for regional portals, the local journal's write API and the
+web console (``/console``).
 
 With ``--workers N`` the server runs in N processes, each with its own listening socket on the
 same port (``SO_REUSEPORT``): the kernel spreads new connections over them, where one shared
@@ -10,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from api import ApiSettings, SchoolSetup, create_app
+from console import ConsoleSettings, mount_console
 from core.errors import StoreError
 from schoolgate import runner
 from schoolgate.cli._common import config_or_default, err_console, reported_errors
@@ -49,6 +52,7 @@ class ServeOptions:
     max_wait: float
     threads: int
     access_log: bool
+    secure_cookies: bool = True
 
 
 def _open_store(cfg: GatewayConfig) -> Store:
@@ -70,6 +74,45 @@ def _listen(host: str, port: int, *, shared: bool) -> socket.socket:
     return sock
 
 
+def console_settings(cfg: GatewayConfig, *, secure: bool = True) -> ConsoleSettings:
+    """The console's settings from the configuration: its schools and systems, their time zones,
+    and the held pull run again after a person approves it.
+
+    Seams the lead wires at merge (see console.seams): ``next_runs`` (ops schedules),
+    ``backups`` (ops backups), ``control_report`` (reports/control)."""
+
+    def approve(store: Store, hold_id: int, by: str) -> str:
+        from sync import resolutions
+
+        hold = resolutions.approve_hold(store, hold_id, by=by)
+        setup = cfg.school(hold.school_id).setup(hold.system)
+
+        def pull() -> None:
+            from sync.pull import PullOptions
+
+            runner.pull(store, cfg, setup, PullOptions(approve_hold=True))
+
+        threading.Thread(target=pull, name=f"hold-{hold_id}", daemon=True).start()
+        return "одобрена; загрузка запущена заново (итог — на странице запусков)"
+
+    return ConsoleSettings(
+        cookie_secure=secure,
+        configured=[(s.id, key) for s in cfg.schools for key in s.systems],
+        timezones={s.id: s.timezone for s in cfg.schools},
+        school_names={s.id: s.name for s in cfg.schools},
+        approve_hold=approve,
+    )
+
+
+def build_app(
+    cfg: GatewayConfig, store: Store, settings: ApiSettings, *, secure: bool = True
+) -> Any:
+    """The feed API with the web console mounted at ``/console``."""
+    app = create_app(store, settings)
+    mount_console(app, store, console_settings(cfg, secure=secure))
+    return app
+
+
 def _run(options: ServeOptions, sock: socket.socket | None) -> None:
     """One server process: its own store connections, its own app, uvicorn on its socket."""
     import uvicorn
@@ -79,7 +122,7 @@ def _run(options: ServeOptions, sock: socket.socket | None) -> None:
     settings = api_settings(cfg, max_wait=options.max_wait, threads=options.threads)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(store, settings),
+            build_app(cfg, store, settings, secure=options.secure_cookies),
             log_level=cfg.log.level,
             access_log=options.access_log,
             timeout_graceful_shutdown=5,
@@ -134,16 +177,22 @@ def register(app: typer.Typer) -> None:
             float, typer.Option(help="longest long-poll a feed request may ask, seconds")
         ] = 30.0,
         access_log: Annotated[bool, typer.Option(help="log each request line")] = True,
+        secure_cookies: Annotated[
+            bool,
+            typer.Option(help="console cookies only over HTTPS (browsers keep them on localhost)"),
+        ] = True,
     ) -> None:
         """Serve the change feed, snapshots, the journal write API, /health and /metrics."""
         options = ServeOptions(
-            config.resolve() if config else None, host, port, max_wait, threads, access_log
-        )
+            config.resolve() if config else None, host, port, max_wait, threads, access_log,
+            secure_cookies,
+        )  # fmt: skip
         with reported_errors():
             cfg = config_or_default(config)
             _open_store(cfg).close()  # refuse a store that is not ready before forking
         err_console.print(
-            f"serving the feed API on http://{host}:{port} with {workers} process(es)"
+            f"serving the feed API and the console (http://{host}:{port}/console/) "
+            f"with {workers} process(es)"
         )
         if workers == 1:
             _run(options, _listen(host, port, shared=False))

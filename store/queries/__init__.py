@@ -15,6 +15,16 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from store.queries.console import (
+    AuditFilter,
+    Bucket,
+    ConsoleQueries,
+    OverviewFilter,
+    OverviewRow,
+    OverviewTotals,
+    PeriodRow,
+    QueueScope,
+)
 from store.queries.control import (
     AbsenceFact,
     ControlQueries,
@@ -49,12 +59,13 @@ class Queries(
     PendingQueries,
     ControlQueries,
     JobQueries,
+    ConsoleQueries,
 ):
     """Every read-side query over one unit of work's connection (``tx.queries``): the gateway's
     bookkeeping (:mod:`.operations`), the feed and snapshots (:mod:`.feed`, :mod:`.snapshots`),
     totals for metrics (:mod:`.stats`), the journal (:mod:`.journal`), stored reports
-    (:mod:`.reports`), what the journal-control report checks (:mod:`.control`) and the job
-    queue (:mod:`.jobs`)."""
+    (:mod:`.reports`), what the journal-control report checks (:mod:`.control`), the job
+    queue (:mod:`.jobs`) and the web console's pages (:mod:`.console`)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -62,6 +73,8 @@ class Queries(
 
 __all__ = [
     "AbsenceFact",
+    "AuditFilter",
+    "Bucket",
     "ConflictFilter",
     "FeedPage",
     "FeedScope",
@@ -71,12 +84,17 @@ __all__ = [
     "MarkChange",
     "MarkFact",
     "OutboxFilter",
+    "OverviewFilter",
+    "OverviewRow",
+    "OverviewTotals",
     "Page",
     "Paging",
     "PendingRef",
     "PeriodMarkFact",
+    "PeriodRow",
     "Queries",
     "QueueFilter",
+    "QueueScope",
     "ReconciliationFilter",
     "Roster",
     "RunFilter",

@@ -171,7 +171,11 @@ class ConflictRow(Base):
     resolved_at: Mapped[dt.datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (Index(None, "school_id", "status"),)
+    __table_args__ = (
+        Index(None, "school_id", "status"),
+        # the console's overview counts open and waiting rows per school and system
+        Index(None, "status", "school_id", "system"),
+    )
 
 
 class HoldRow(Base):
