@@ -9,7 +9,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 #: module names under bench/, in the order they run
-ENTRIES: list[str] = ["es2_pull", "o7_pull", "asiou_parse", "sync_full", "store_upsert", "feed"]
+ENTRIES: list[str] = [
+    "es2_pull",
+    "o7_pull",
+    "asiou_parse",
+    "sync_full",
+    "es2_marks",
+    "asiou_sync",
+    "o7_sync",
+    "store_upsert",
+    "feed",
+]
 
 
 @dataclass(frozen=True)
