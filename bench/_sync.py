@@ -63,20 +63,22 @@ def pull_once(
     def opts(names: frozenset[str] | None) -> PullOptions:
         return PullOptions(entities=None if names is None else frozenset(map(Entity, names)))
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     first = jobs.pull(store, config.sync, job, opts(entities))
-    first_s = time.perf_counter() - t0
+    first_s, first_cpu = time.perf_counter() - t0, time.process_time() - c0
     out: dict[str, Any] = {
         "status": first.status,
         "records": first.counts.total("created"),
         "rejected": first.counts.total("rejected"),
         "seconds": first_s,
+        "cpu_s": first_cpu,
         "peak_mb": peak_rss_mb(),
     }
     if then is not None:
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         second = jobs.pull(store, config.sync, job, opts(then))
         out.update(
+            then_cpu_s=time.process_time() - c1,
             then_status=second.status,
             then_records=second.counts.total("created"),
             then_seconds=time.perf_counter() - t1,
