@@ -51,3 +51,11 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def xlarge() -> bool:
+    """Whether the end-to-end entries also run the xlarge school (memory flatness);
+    ``SCHOOLGATE_BENCH_XLARGE=0`` skips it (a quicker run)."""
+    import os
+
+    return os.environ.get("SCHOOLGATE_BENCH_XLARGE", "1") != "0"
