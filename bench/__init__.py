@@ -14,6 +14,9 @@ ENTRIES: list[str] = [
     "o7_pull",
     "asiou_parse",
     "sync_full",
+    "es2_marks",
+    "asiou_sync",
+    "o7_sync",
     "sync_pg",
     "store_upsert",
     "feed",
@@ -52,3 +55,11 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def xlarge() -> bool:
+    """Whether the end-to-end entries also run the xlarge school (memory flatness);
+    ``SCHOOLGATE_BENCH_XLARGE=0`` skips it (a quicker run)."""
+    import os
+
+    return os.environ.get("SCHOOLGATE_BENCH_XLARGE", "1") != "0"

@@ -91,10 +91,13 @@ def measure_connector(url: str) -> dict[str, Any]:
     return {"records": count, "errors": errors, "seconds": seconds, "peak_mb": peak_rss_mb()}
 
 
-def raw_pages(url: str, timeout: float = 60) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Every page of a full ES2 read, fetched with plain httpx and parsed with ``json``:
-    ``(path, items)``. The raw limit the connector is measured against."""
-    for path, _, body in _raw_reads(url, timeout):
+def raw_pages(
+    url: str, timeout: float = 60, only: frozenset[str] | None = None
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Every page of a full ES2 read (of the ``only`` paths, if given), fetched with plain httpx
+    and parsed with ``json``: ``(path, items)``. The raw limit the connector is measured
+    against."""
+    for path, _, body in _raw_reads(url, timeout, only):
         yield path, body["data"]
 
 
@@ -104,8 +107,11 @@ def raw_bodies(url: str, timeout: float = 60) -> Iterator[tuple[str, bytes]]:
         yield path, content
 
 
-def _raw_reads(url: str, timeout: float) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
-    """``(path, content, parsed body)`` of every page of a full read; each parsed once."""
+def _raw_reads(
+    url: str, timeout: float, only: frozenset[str] | None = None
+) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+    """``(path, content, parsed body)`` of every page of a full read (of the ``only`` paths,
+    if given); each parsed once."""
     from connectors.es2 import windows
 
     start, end = _year(url)
@@ -121,6 +127,8 @@ def _raw_reads(url: str, timeout: float) -> Iterator[tuple[str, bytes, dict[str,
         ]
         reads += [(p, {}) for p in ("marks", "controlmarks", "attendance")]
         for path, params in reads:
+            if only is not None and path not in only:
+                continue
             cursor = None
             while True:
                 q: dict[str, Any] = {**params, "limit": PAGE}

@@ -144,17 +144,21 @@ def measure_sync(url: str, workdir: str, store_url: str = "") -> dict[str, Any]:
     }
 
 
-def measure_raw(url: str, workdir: str) -> dict[str, Any]:
-    """The same pages: httpx + json + sqlite3.executemany into one table per path."""
+def measure_raw(url: str, workdir: str, only: str = "") -> dict[str, Any]:
+    """The same pages: httpx + json + sqlite3.executemany into one table per path (``only``:
+    a comma-separated list of the paths to read, e.g. ``marks``)."""
 
-    db = sqlite3.connect(Path(workdir) / "raw.db", isolation_level=None)
+    paths = frozenset(only.split(",")) if only else None
+    db = sqlite3.connect(
+        Path(workdir) / f"raw{'-' + only if only else ''}.db", isolation_level=None
+    )
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     count = 0
     t0 = time.perf_counter()
     db.execute("BEGIN")
     made: dict[str, tuple[str, list[str]]] = {}
-    for path, items in raw_pages(url, timeout=120):
+    for path, items in raw_pages(url, timeout=120, only=paths):
         if not items:
             continue
         if path not in made:

@@ -110,11 +110,26 @@ class _Item:
 
 
 def to_utc(value: str, profile: Profile) -> dt.datetime:
-    """An ES2 time (``+07:00``, or naive in the profile's zone) as an aware UTC datetime."""
+    """An ES2 time (``+07:00``, or naive in the profile's zone) as an aware UTC datetime.
+
+    A page repeats its times (a lesson's marks are entered together): each distinct spelling
+    is parsed and converted once, then served from a small cache (datetimes are immutable)."""
+    key = (value, profile.timezone)
+    found = _TIMES.get(key)
+    if found is not None:
+        return found
     parsed = dt.datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=profile.timezone)
-    return parsed.astimezone(dt.UTC)
+    found = parsed.astimezone(dt.UTC)
+    if len(_TIMES) >= _TIMES_MAX:
+        _TIMES.clear()  # bounded: a long pull never grows it past this
+    _TIMES[key] = found
+    return found
+
+
+_TIMES: dict[tuple[str, dt.tzinfo], dt.datetime] = {}
+_TIMES_MAX = 4096
 
 
 def to_canonical(

@@ -10,7 +10,6 @@ identity resolution — ids and references are *external references* ``"<system>
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -66,15 +65,19 @@ class Record(BaseModel):
         """The content fields in JSON form: what a change is measured on."""
         return self.model_dump(mode="json", exclude=set(META_FIELDS))
 
-    @functools.cached_property
+    @property
     def content_hash(self) -> str:
         """A digest of :meth:`content` (see :mod:`mapping.hashing`), computed once per
-        (immutable) record."""
-        cls = type(self)
-        hasher = _HASHERS.get(cls)
-        if hasher is None:
-            hasher = _HASHERS[cls] = compile_hasher(cls, META_FIELDS)
-        return hasher(self)
+        (immutable) record and kept in its ``__dict__`` (as ``functools.cached_property``
+        would, without its per-call lock)."""
+        found: str | None = self.__dict__.get("content_hash")
+        if found is None:
+            cls = type(self)
+            hasher = _HASHERS.get(cls)
+            if hasher is None:
+                hasher = _HASHERS[cls] = compile_hasher(cls, META_FIELDS)
+            found = self.__dict__["content_hash"] = hasher(self)
+        return found
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy with ``update`` applied (not validated, as in pydantic); its hash is computed

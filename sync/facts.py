@@ -14,6 +14,10 @@ _PUPIL_FIELDS = ("class_id", "status", "left_date")
 _MOVEMENT_FIELDS = ("pupil_id", "date", "kind", "from_class_id", "to_class_id")
 
 
+#: lessons whose facts are kept between pages (a page needs at most its own lessons)
+LESSONS_HELD = 20_000
+
+
 class StoreFacts:
     """A :class:`~sync.rules.RuleContext` over the store, for one school."""
 
@@ -26,6 +30,9 @@ class StoreFacts:
         #: id → (parallels, start, end, closed): read as columns, so that a stored period the
         #: model would refuse cannot stop the rules
         self._periods: dict[str, tuple[frozenset[int], dt.date, dt.date, bool]] = {}
+        #: lesson id → (date, class id): a cache of at most :data:`LESSONS_HELD` lessons (a
+        #: page's marks have theirs read before they are planned), so a pull's memory does
+        #: not grow with the school's year
         self._lessons: dict[str, tuple[dt.date, str]] = {}
 
     def load_roster(self, tx: Tx) -> None:
@@ -62,7 +69,10 @@ class StoreFacts:
         }
 
     def prefetch_lessons(self, tx: Tx, ids: Iterable[str]) -> None:
-        missing = [i for i in set(ids) if i not in self._lessons]
+        wanted = set(ids)
+        if len(self._lessons) + len(wanted) > LESSONS_HELD:
+            self._lessons = {i: f for i in wanted if (f := self._lessons.get(i)) is not None}
+        missing = [i for i in wanted if i not in self._lessons]
         if missing:
             for lid, (date, class_id) in tx.records.fields_of(
                 Entity.LESSONS, missing, ("date", "class_id")
@@ -70,6 +80,8 @@ class StoreFacts:
                 self._lessons[lid] = (date, class_id)
 
     def note_lessons(self, lessons: Iterable[Lesson]) -> None:
+        if len(self._lessons) > LESSONS_HELD:
+            self._lessons = {}  # read again when marks need them
         for rec in lessons:
             self._lessons[rec.id] = (rec.date, rec.class_id)
 

@@ -48,7 +48,7 @@ from sync.holds import HoldReason, PupilGuard
 from sync.plan import GATEWAY_FIELDS, Decision, Planner, Stored
 from sync.policy import EntityPolicy, SyncSettings
 from sync.prefetch import EntityStream, prefetch
-from sync.resolver import IdentityResolver
+from sync.resolver import LEAVES, PAGED, IdentityResolver
 from sync.roster import refresh_mapper
 from sync.runs import RunReport, finish_run, hold_run, start_run
 from sync.snapshots import SnapshotTracker
@@ -119,7 +119,9 @@ class Puller:
         self.options = options or PullOptions()
         self.progress = progress
         self.facts = StoreFacts(school_id)
-        self.resolver = IdentityResolver(system, school_id)
+        self.resolver = IdentityResolver(
+            system, school_id, paged=LEAVES if self.options.dry_run else PAGED
+        )
         self.deadlines = settings.deadlines(timezone, written_work)
         self.report = RunReport(school_id, system, "pull")
         self._planners: dict[Entity, Planner] = {}

@@ -23,6 +23,10 @@ from sync.ids import new_gid, new_gids
 from sync.matching import PeopleIndex, PersonKey, person_key
 
 LEAVES = frozenset({Entity.MARKS, Entity.FINAL_MARKS, Entity.ATTENDANCE})
+#: entities whose identity links are looked up page by page, never cached for the run: the
+#: leaves, and lessons (a year of them grows with the school; a page of marks names a few
+#: hundred, read in one query), so a pull's memory stays flat whatever the school's size
+PAGED = LEAVES | {Entity.LESSONS}
 PEOPLE = frozenset({Entity.PUPILS, Entity.TEACHERS})
 
 #: how a record first seen from one system is recognised among what others already brought;
@@ -58,9 +62,12 @@ class Resolved:
 
 
 class IdentityResolver:
-    def __init__(self, system: str, school_id: str) -> None:
+    def __init__(self, system: str, school_id: str, *, paged: frozenset[Entity] = PAGED) -> None:
         self.system = system
         self.school_id = school_id
+        #: looked up page by page (a dry run, whose units roll back, passes :data:`LEAVES`: the
+        #: lessons it minted exist only in this cache)
+        self._paged = paged
         self._prefix = f"{system}:"
         #: per entity: external reference (``"es2:55001"``) → gateway id
         self._cache: dict[Entity, dict[str, str]] = {}
@@ -210,7 +217,7 @@ class IdentityResolver:
             found = known.get(target)
             if found is None:
                 found = known[target] = (
-                    {} if target in LEAVES else self._cache.setdefault(target, {})
+                    {} if target in self._paged else self._cache.setdefault(target, {})
                 )
             return found
 
@@ -231,7 +238,7 @@ class IdentityResolver:
                 want(Entity.PUPILS, (m for r in records for m in getattr(r, "member_ids", ())))
         for target, exts in wanted.items():
             have = table(target)
-            if target not in LEAVES and len(exts) >= WHOLE:
+            if target not in self._paged and len(exts) >= WHOLE:
                 # many at once: the whole map in one read, then no more lookups this run (links
                 # made later in the run go into the cache as they are made)
                 found = tx.identity.links_of(self.system, target)

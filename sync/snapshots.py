@@ -50,7 +50,8 @@ class SnapshotTracker:
         or set waiting (it might be one of the "missing")."""
         entity = page.entity
         scope = self._open.setdefault((entity, page.scope.key), _Open(page.scope))
-        scope.seen.update(ids)
+        if self._linked_before.get(entity, True):  # a first read deletes nothing: ids not kept
+            scope.seen.update(ids)
         scope.tainted |= tainted
 
     def ending(self, page: Page) -> list[ScopeKey]:

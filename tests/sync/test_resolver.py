@@ -1,4 +1,5 @@
-"""Identity resolution of a page: references looked up, or the whole map read once when many."""
+"""Identity resolution of a page: references looked up, or the whole map read once when many;
+lessons (many in a year) looked up page by page unless a dry run caches them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from core.entities import Entity
 from mapping.model import Lesson, Mark
 from store import Store, Tx
-from sync.resolver import WHOLE, IdentityResolver, Resolved
+from sync.resolver import LEAVES, WHOLE, IdentityResolver, Resolved
 from tests.store.conftest import AT, SCHOOL
 
 
@@ -83,8 +84,9 @@ def _linked(store: Store, lessons: int) -> None:
 
 
 def test_many_references_read_the_whole_map_once_and_later_links_join_it(store: Store) -> None:
+    """With lessons cached for the run (a dry run: its units roll back)."""
     _linked(store, WHOLE + 100)
-    resolver = IdentityResolver("es2", SCHOOL)
+    resolver = IdentityResolver("es2", SCHOOL, paged=LEAVES)
     with store.begin() as raw:
         tx = Counting(raw)
         first = _marks_page(resolver, tx, WHOLE)
@@ -114,6 +116,37 @@ def test_many_references_read_the_whole_map_once_and_later_links_join_it(store: 
         assert Entity.LESSONS not in {e for e, _ in tx.lookups}  # and never looked up since
 
 
+def test_lessons_are_looked_up_page_by_page_and_never_cached(store: Store) -> None:
+    """The default: a year of lessons is not held for the run (memory stays flat); each page
+    of marks reads its own lessons in one query, and a lesson linked later in the run is found."""
+    _linked(store, WHOLE + 100)
+    resolver = IdentityResolver("es2", SCHOOL)
+    with store.begin() as raw:
+        tx = Counting(raw)
+        first = _marks_page(resolver, tx, WHOLE)
+        assert [m.lesson_id for m in first.items] == [f"lesson-{n}" for n in range(WHOLE)]
+        assert tx.whole == []
+        assert (Entity.LESSONS, WHOLE) in tx.lookups
+        made = resolver.resolve_page(tx, Entity.LESSONS, [_lesson("L-new")])  # type: ignore[arg-type]
+        assert [ext for ext, _ in made.new_links] == ["L-new"]
+        # the pull writes a page's new links with the page (here: by hand)
+        raw.identity.link_agreed("es2", Entity.LESSONS, [("L-new", made.new_links[0][1], None)])
+        tx.lookups.clear()
+        later = resolver.resolve_page(
+            tx,  # type: ignore[arg-type]
+            Entity.MARKS,
+            [_mark(WHOLE + 1, "L-new"), _mark(WHOLE + 2, f"L{WHOLE + 50}"), _mark(0, "L-gone")],
+        )
+        assert [m.lesson_id for m in later.items] == [
+            made.new_links[0][1],
+            f"lesson-{WHOLE + 50}",
+        ]
+        assert [(rec.id, e.ref) for rec, e in later.waiting] == [("es2:M0", "es2:L-gone")]
+        assert tx.lookups.count((Entity.LESSONS, 3)) == 1  # this page's lessons, one query
+        assert tx.whole == []
+        assert Entity.LESSONS not in resolver._cache  # nothing of lessons kept for the run
+
+
 def test_a_few_references_are_looked_up(store: Store) -> None:
     _linked(store, 10)
     resolver = IdentityResolver("es2", SCHOOL)
@@ -127,7 +160,7 @@ def test_a_few_references_are_looked_up(store: Store) -> None:
 
 def test_a_rolled_back_unit_forgets_the_whole_map(store: Store) -> None:
     _linked(store, WHOLE)
-    resolver = IdentityResolver("es2", SCHOOL)
+    resolver = IdentityResolver("es2", SCHOOL, paged=LEAVES)
     with store.begin() as raw:
         tx = Counting(raw)
         _marks_page(resolver, tx, WHOLE)
