@@ -100,16 +100,31 @@ def test_html_and_pdf_are_the_paper_copy(
         assert page.count('<table class="grid">', page.index(f'data-subject="{s.title}"')) > 0
         assert len(s.lessons) <= COLUMNS_PER_TABLE * len(s.chunks())
 
-    pdf = output_dir / "journal-5A.pdf"
-    write_journal(world.store, sid, "5А", "I четверть", "pdf", pdf, tz=TZ, school_name="Школа")
-    assert pdf.read_bytes().startswith(b"%PDF")
+    # the PDF as WeasyPrint lays it out (`journal-print --format pdf` writes the same)
     from weasyprint import HTML
 
     doc = HTML(string=page).render()
+    pdf = output_dir / "journal-5A.pdf"
+    doc.write_pdf(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
     # the cover, at least a page per subject, the absences and period marks
     assert len(doc.pages) >= len(j.subjects) + 2
     assert all(p.width > p.height for p in doc.pages)  # landscape
     assert round(doc.pages[0].width * 25.4 / 96) == 297  # A4: 297 mm wide
+    # every page's header names the school, class and period; its footer the signature and page
+    from weasyprint.formatting_structure.boxes import MarginBox
+
+    n = len(doc.pages)
+    for i, pg in enumerate(doc.pages, start=1):
+        margins = {
+            b.at_keyword: "".join(t.text for t in b.descendants() if getattr(t, "text", None))
+            for b in pg._page_box.children
+            if isinstance(b, MarginBox)
+        }
+        assert margins["@top-left"] == "МБОУ СОШ № 3"
+        assert margins["@top-right"].startswith("Классный журнал 5А класса · I четверть (")
+        assert margins["@bottom-left"].startswith("Заместитель директора по УВР ____")
+        assert margins["@bottom-right"] == f"Лист {i} из {n}"
 
 
 def test_journal_print_command(clean: tuple[World, object], tmp_path: Path) -> None:

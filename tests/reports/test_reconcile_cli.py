@@ -10,6 +10,7 @@ from typing import Any
 import tomli_w
 from typer.testing import CliRunner
 
+from fixtures.generator.mutations import mutate
 from schoolgate.cli import app
 from schoolgate.config import GatewayConfig
 from sync import jobs
@@ -76,6 +77,20 @@ def test_reconcile_writes_the_report_and_prints_the_summary_in_russian(
     assert "есть только в системе (обучается)" in flat  # the extra pupil, now pulled
     table = run("reports", "list", "--config", cfg)
     assert table.exit_code == 0 and "0 / 6 (с № 1)" in table.output, table.output
+
+    # records change on the system: the third reconciliation lists what is new since the second
+    changed, _ = mutate(seeded.world.school, 5, changes=4)
+    seeded.sim.clock.advance(hours=1)
+    seeded.sim.sync_to(changed)
+    third = run("reconcile", "--config", cfg, "--system", "es2", "--format", "json", "--out",
+                str(tmp_path / "r3.json"))  # fmt: skip
+    assert third.exit_code == 0, third.output
+    data3 = json.loads((tmp_path / "r3.json").read_text("utf-8"))
+    new_rows = [r for rows in data3["sections"].values() for r in rows if r["new"]]
+    assert new_rows and data3["summary"]["since"]["new"] == len(new_rows)
+    show3 = run("reports", "show", "3", "--config", cfg)
+    assert "Новые с прошлой сверки (№ 2):" in " ".join(show3.output.split())
+    assert show3.output.count("  + [") == min(len(new_rows), 20)
 
     written = run("reports", "show", "1", "--config", cfg, "--format", "csv", "--out",
                   str(tmp_path / "first.csv"))  # fmt: skip
