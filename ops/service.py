@@ -9,6 +9,7 @@ Redis) and run once when a worker starts again.
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,8 @@ class _Consumer(Consumer):  # type: ignore[misc]
     def __init__(self, huey: Any, *, stopping: threading.Event, **kwargs: Any) -> None:
         self._stopping = stopping
         super().__init__(huey, **kwargs)
+        # Ctrl-C stops as cleanly as SIGTERM (huey would not wait for the running jobs)
+        self._signal_actions[signal.SIGINT] = (False, True)
 
     def _handle_signal(self, signum: int, frame: Any) -> None:
         self._stopping.set()
