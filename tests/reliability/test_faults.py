@@ -114,6 +114,7 @@ def test_one_school_under_every_contract_fault_ends_with_no_difference(
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(2400)  # ~12 min on a loaded 2-core machine
 def test_soak_three_schools_under_every_contract_fault_end_with_no_difference(
     tmp_path: Path, secrets: None, capsys: pytest.CaptureFixture[str]
 ) -> None:

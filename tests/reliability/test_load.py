@@ -194,6 +194,7 @@ def test_fifty_consumers_for_five_seconds_with_a_sync_writing(
 
 @pytest.mark.soak
 @pytest.mark.postgres
+@pytest.mark.timeout(900)
 def test_soak_fifty_consumers_for_sixty_seconds_with_a_sync_writing(
     served_api: tuple[str, list[str], Writer],
     tiny_school: SchoolData,
