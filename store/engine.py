@@ -234,7 +234,7 @@ class Store:
     def _conn(self, *, readonly: bool) -> Iterator[Tx]:
         try:
             with self.engine.connect() as raw:
-                if self.statistics is not None:
+                if self.statistics is not None and self.statistics.due_committed:
                     with raw.begin():
                         self.statistics.refresh(raw)
                 conn = raw.execution_options(schoolgate_readonly=True) if readonly else raw

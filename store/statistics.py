@@ -32,6 +32,7 @@ GROWTH = 1.0
 
 _INSERT = re.compile(r'\s*INSERT\s+INTO\s+"?([A-Za-z_][A-Za-z0-9_]*)"?', re.IGNORECASE)
 _PENDING = "schoolgate_inserted"
+_DUE = "schoolgate_analyse_due"
 
 
 class Statistics:
@@ -53,6 +54,9 @@ class Statistics:
         self._size: dict[str, float] = {}
         #: analyses run, per table (for the bench and the tests)
         self.analysed: Counter[str] = Counter()
+        #: whether rows other units committed have made a table due (decided once per commit,
+        #: so that a query — every query of every connection passes here — checks one flag)
+        self.due_committed = False
         event.listen(engine, "after_cursor_execute", self._count)
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "commit", self._committed)
@@ -73,17 +77,26 @@ class Statistics:
             return
         rows = len(parameters) if executemany else max(cursor.rowcount or 0, 0)
         if rows:
+            name = found[1]
             pending: Counter[str] = conn.info.setdefault(_PENDING, Counter())
-            pending[found[1]] += rows
+            pending[name] += rows
+            if self._inserted[name] + pending[name] >= self._threshold(name):
+                conn.info[_DUE] = True
 
     def _committed(self, conn: Connection) -> None:
+        conn.info.pop(_DUE, None)
         pending = conn.info.pop(_PENDING, None)
         if pending:
             with self._lock:
                 self._inserted.update(pending)
+            self.due_committed = bool(self._due())
 
     def _rolled_back(self, conn: Connection) -> None:
+        conn.info.pop(_DUE, None)
         conn.info.pop(_PENDING, None)
+
+    def _threshold(self, name: str) -> float:
+        return max(MIN_ROWS, GROWTH * self._size.get(name, 0.0))
 
     def _due(self, pending: Counter[str] | None = None) -> list[str]:
         pending = pending or Counter()
@@ -92,8 +105,7 @@ class Statistics:
             return sorted(
                 name
                 for name in names
-                if self._inserted[name] + pending[name]
-                >= max(MIN_ROWS, GROWTH * self._size.get(name, 0.0))
+                if self._inserted[name] + pending[name] >= self._threshold(name)
             )
 
     # -- analysing --------------------------------------------------------------------------
@@ -106,11 +118,12 @@ class Statistics:
         context: Any,
         executemany: bool,
     ) -> None:
+        if not (self.due_committed or conn.info.get(_DUE)):
+            return
         if executemany or statement.lstrip()[:6].upper() != "SELECT":
             return
+        conn.info.pop(_DUE, None)
         pending: Counter[str] | None = conn.info.get(_PENDING)
-        if not pending and not self._inserted:
-            return
         due = self._due(pending)
         if due:
             self._analyse(cursor, due, pending or Counter())
@@ -118,6 +131,8 @@ class Statistics:
     def refresh(self, conn: Connection) -> list[str]:
         """Analyse, on ``conn``, the tables that have grown enough since their last analysis
         (the rows other units committed); the names of those analysed."""
+        if not self.due_committed:
+            return []
         due = self._due()
         if not due:
             return []
@@ -152,6 +167,7 @@ class Statistics:
                 grown = self._inserted.pop(name, 0) + pending.pop(name, 0)
                 self._size[name] = self._size.get(name, 0.0) + grown
                 self.analysed[name] += 1
+        self.due_committed = bool(self._due())
         return done
 
 
