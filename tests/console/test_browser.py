@@ -44,7 +44,11 @@ def _sign_in(page: object, url: str, login: str, password: str) -> None:
     page.goto(f"{url}/console/")  # type: ignore[attr-defined]
     page.get_by_label("Логин").fill(login)  # type: ignore[attr-defined]
     page.get_by_label("Пароль").fill(password)  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Войти").click()  # type: ignore[attr-defined]
+    # the form posts and redirects: wait until the signed-in page has loaded, or a key pressed next
+    # lands on the login page that is about to go away
+    with page.expect_navigation():  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Войти").click()  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
 
 
 def test_resolve_a_conflict_of_a_school_with_a_failed_run(browser: object, served: Served) -> None:
