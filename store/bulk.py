@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, DateTime, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
@@ -30,7 +31,9 @@ class BulkStatement:
     """``stmt`` (an INSERT over ``columns`` of ``table``) ready for fast executemany."""
 
     def __init__(self, dialect: Dialect, table: Table, stmt: ClauseElement, columns: Sequence[str]):
-        compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
+        #: PostgreSQL: positional parameters, so that a plain INSERT's rows can go by COPY too
+        target = _positional(dialect) if dialect.name == "postgresql" else dialect
+        compiled = stmt.compile(dialect=target, column_keys=list(columns))
         assert isinstance(compiled, SQLCompiler)
         self.sql = str(compiled)
         self.columns = tuple(columns)
@@ -46,6 +49,12 @@ class BulkStatement:
 
         #: row dicts → the driver's parameters (tuples or dicts, as the paramstyle wants)
         self.params = self._compile_params()
+        #: PostgreSQL, a plain INSERT (no ON CONFLICT): the same rows as one COPY
+        self.copy_sql: str | None = None
+        if dialect.name == "postgresql" and self.order is not None and _plain_insert(self.sql):
+            quote = dialect.identifier_preparer
+            listed = ", ".join(quote.quote(n) for n in self.order)
+            self.copy_sql = f"COPY {quote.format_table(table)} ({listed}) FROM STDIN"
 
     def _compile_params(self) -> Callable[[Sequence[dict[str, Any]]], list[Any]]:
         """A function made for this statement: row dicts → driver parameters, in one pass."""
@@ -73,8 +82,60 @@ class BulkStatement:
         return fn
 
     def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            conn.exec_driver_sql(self.sql, self.params(rows))
+        if not rows:
+            return
+        params = self.params(rows)
+        if self.copy_sql is None or len(params) < COPY_FROM:
+            conn.exec_driver_sql(self.sql, params)
+        else:
+            _copy(conn, self.copy_sql, self.sql, params)
+
+
+#: rows from which a plain INSERT on PostgreSQL goes as COPY. Measured on the large school's
+#: marks: the driver spends about 5 µs a row on COPY against 12–15 µs on a pipelined
+#: executemany, and the server skips a statement's bind and execute per row. (One statement over
+#: ``unnest`` of column arrays measured slower than either; a multi-row VALUES three times
+#: slower: the driver dumps every value as its own parameter.)
+COPY_FROM = 8
+
+
+def _plain_insert(sql: str) -> bool:
+    return sql.lstrip().upper().startswith("INSERT INTO") and " ON CONFLICT " not in sql.upper()
+
+
+def _positional(dialect: Dialect) -> Dialect:
+    """A PostgreSQL dialect of the same class that renders ``%s`` placeholders in column order."""
+    found = _POSITIONAL.get(type(dialect))
+    if found is None:
+        made: Any = type(dialect)
+        found = _POSITIONAL[type(dialect)] = made(paramstyle="format")
+    return found
+
+
+_POSITIONAL: dict[type[Dialect], Dialect] = {}
+
+
+def _copy(conn: Connection, copy_sql: str, insert_sql: str, params: list[Any]) -> None:
+    """``params`` by COPY on the connection's own transaction. SQLAlchemy's cursor events fire
+    as for the executemany of ``insert_sql`` it replaces (the store's statistics count the rows
+    there), and a database error comes out as SQLAlchemy's, as from any other statement."""
+    import psycopg
+
+    dispatch = conn.dispatch
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        if dispatch.before_cursor_execute:
+            for fn in dispatch.before_cursor_execute:
+                fn(conn, cursor, insert_sql, params, None, True)
+        try:
+            with cursor.copy(copy_sql) as copy:
+                for row in params:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            raise DBAPIError.instance(insert_sql, None, exc, psycopg.Error) from exc
+        if dispatch.after_cursor_execute:
+            for fn in dispatch.after_cursor_execute:
+                fn(conn, cursor, insert_sql, params, None, True)
 
 
 def _processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor | None:

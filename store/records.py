@@ -172,13 +172,22 @@ class RecordsRepo(Repo):
         self._lock_positions()
         old_rows = self._rows(table, list(updates)) if updates else {}
         columns = list(writes[0])
-        bulk(
-            self.conn,
-            "upsert",
-            table,
-            columns,
-            lambda: upsert_statement(self.conn, table, columns, key=("id",)),
-        ).execute(self.conn, writes)
+        # records new to the store go in as plain inserts (PostgreSQL takes them by COPY, see
+        # store.bulk); an id read as absent above is a freshly minted gateway id, and should one
+        # exist after all, the unit fails on the key rather than overwrite a record unread
+        fresh = [row for row in writes if row["id"] not in existing]
+        if fresh:
+            bulk(self.conn, "insert", table, columns, lambda: insert(table)).execute(
+                self.conn, fresh
+            )
+        if len(fresh) < len(writes):
+            bulk(
+                self.conn,
+                "upsert",
+                table,
+                columns,
+                lambda: upsert_statement(self.conn, table, columns, key=("id",)),
+            ).execute(self.conn, [row for row in writes if row["id"] in existing])
 
         entity = codec.entity.value
         changelog.append_written(

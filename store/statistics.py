@@ -95,6 +95,11 @@ class Statistics:
         conn.info.pop(_DUE, None)
         conn.info.pop(_PENDING, None)
 
+    def counted(self, name: str) -> int:
+        """Rows inserted into table ``name`` and committed since its last analysis here."""
+        with self._lock:
+            return self._inserted[name]
+
     def _threshold(self, name: str) -> float:
         return max(MIN_ROWS, GROWTH * self._size.get(name, 0.0))
 

@@ -26,7 +26,12 @@ class IdentityRow(Base):
     synced_hash: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime]
 
-    __table_args__ = (UniqueConstraint("system", "entity", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("system", "entity", "external_id"),
+        # "is this record linked in that system": the whole question is the index condition, so
+        # the answer is one probe whatever the planner believes of each entity's share of links
+        Index("ix_identity_map_system_entity_gateway_id", "system", "entity", "gateway_id"),
+    )
 
 
 class ReviewRow(Base):
