@@ -1,21 +1,25 @@
 """The change log: positions handed out in commit order, read back by cursor.
 
-A writer takes its positions from the one-row ``change_seq`` counter with an ``UPDATE`` at its
-first change. On PostgreSQL that row lock is held until the transaction ends, so a later writer
-gets later positions only after the earlier one has committed (or rolled back, leaving a gap that
-nobody has seen). A reader following ``position > cursor`` therefore never sees a position appear
-behind one it already read. SQLite serialises writers by itself.
+A unit of work collects its change-log entries as it writes records (:class:`PendingChanges`) and
+writes them when it commits, taking their positions from the one-row ``change_seq`` counter with
+an ``UPDATE`` at that moment. On PostgreSQL that row lock is held until the transaction ends, so a
+later writer gets later positions only after the earlier one has committed (or rolled back,
+leaving a gap that nobody has seen). A reader following ``position > cursor`` therefore never
+sees a position appear behind one it already read. SQLite serialises writers by itself.
+
+The lock is taken last: a unit holds it only while it writes its change-log rows and commits, so
+units of different schools (two workers, two systems) write their records side by side instead
+of one after the other, and a unit waiting for another's record rows never holds it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, String, Table, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Integer, String, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from store.bulk import bulk
@@ -50,12 +54,6 @@ class Change:
     at: dt.datetime
 
 
-def lock(conn: Connection) -> None:
-    """Take the position counter's row lock (PostgreSQL) until the transaction ends."""
-    if conn.dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE already serialises writers
-        conn.execute(update(_SEQ).where(_SEQ.c.id == 1).values(last=_SEQ.c.last))
-
-
 def allocate(conn: Connection, n: int) -> int:
     """Reserve ``n`` positions; returns the first. Locks the counter row until commit."""
     stmt = update(_SEQ).where(_SEQ.c.id == 1).values(last=_SEQ.c.last + n).returning(_SEQ.c.last)
@@ -63,69 +61,114 @@ def allocate(conn: Connection, n: int) -> int:
     return int(last) - n + 1
 
 
-def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert change-log rows (without positions) with positions from :func:`allocate`."""
-    if not rows:
-        return
-    first = allocate(conn, len(rows))
-    for i, row in enumerate(rows):
-        row["position"] = first + i
-    bulk(conn, "insert", CHANGES, _COLUMNS, lambda: insert(CHANGES)).execute(conn, rows)
-
-
 _WRITTEN_SQLITE = """
 INSERT INTO change_log (position, school_id, entity, record_id, op, natural_key, version, source,
                         actor, run_id, at)
-SELECT ? + j.key, m.school_id, ?, m.id, CASE WHEN m.version = 1 THEN 'create' ELSE 'update' END,
-       NULL, m.version, ?, ?, ?, ?
-FROM json_each(?) AS j JOIN {table} AS m ON m.id = j.value
+SELECT ? + j.key, json_extract(j.value, '$[2]'), ?, json_extract(j.value, '$[0]'),
+       CASE WHEN json_extract(j.value, '$[1]') = 1 THEN 'create' ELSE 'update' END,
+       NULL, json_extract(j.value, '$[1]'), ?, ?, ?, ?
+FROM json_each(?) AS j
 """
 _WRITTEN_POSTGRES = """
 INSERT INTO change_log (position, school_id, entity, record_id, op, natural_key, version, source,
                         actor, run_id, at)
-SELECT :first + j.n - 1, m.school_id, :entity, m.id,
-       CASE WHEN m.version = 1 THEN 'create' ELSE 'update' END,
-       NULL, m.version, :source, :actor, :run_id, :at
-FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS j(id, n) JOIN {table} AS m ON m.id = j.id
+SELECT :first + j.n - 1, j.school_id, :entity, j.id,
+       CASE WHEN j.version = 1 THEN 'create' ELSE 'update' END,
+       NULL, j.version, :source, :actor, :run_id, :at
+FROM unnest(CAST(:ids AS text[]), CAST(:versions AS integer[]), CAST(:schools AS text[]))
+     WITH ORDINALITY AS j(id, version, school_id, n)
 """
 
 
-def append_written(
-    conn: Connection,
-    table: Table,
-    ids: Sequence[str],
-    *,
-    source: str,
-    actor: str,
-    run_id: int | None,
-    at: dt.datetime,
-) -> None:
-    """One change-log row per record of ``table`` just written: ``create`` at version 1, else
-    ``update``; positions in the order of ``ids``. The rows are made by the database from the
-    records' rows, in one statement, rather than sent one by one."""
-    if not ids:
-        return
-    first = allocate(conn, len(ids))
-    name = conn.dialect.identifier_preparer.format_table(table)
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Records of one table just written: ``create`` at version 1, else ``update``."""
+
+    entity: str
+    ids: list[str]
+    versions: list[int]
+    schools: list[str]
+    source: str
+    actor: str
+    run_id: int | None
+    at: dt.datetime
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class PendingChanges:
+    """The change-log entries of one unit of work, in the order they were made, written with
+    their positions when the unit commits (:meth:`flush`). A savepoint that rolls back drops
+    what was added inside it (:meth:`mark`, :meth:`drop_after`)."""
+
+    def __init__(self) -> None:
+        self._entries: list[Written | list[dict[str, Any]]] = []
+
+    def written(self, entry: Written) -> None:
+        if entry.ids:
+            self._entries.append(entry)
+
+    def rows(self, rows: list[dict[str, Any]]) -> None:
+        """Whole change-log rows (without positions): tombstones."""
+        if rows:
+            self._entries.append(rows)
+
+    def mark(self) -> int:
+        return len(self._entries)
+
+    def drop_after(self, mark: int) -> None:
+        del self._entries[mark:]
+
+    def __len__(self) -> int:
+        return sum(len(e) for e in self._entries)
+
+    def flush(self, conn: Connection) -> None:
+        """Write every entry, positions in order; takes the position lock until commit."""
+        if not self._entries:
+            return
+        position = allocate(conn, len(self))
+        for entry in self._entries:
+            if isinstance(entry, Written):
+                _insert_written(conn, position, entry)
+            else:
+                for i, row in enumerate(entry):
+                    row["position"] = position + i
+                bulk(conn, "insert", CHANGES, _COLUMNS, lambda: insert(CHANGES)).execute(
+                    conn, entry
+                )
+            position += len(entry)
+        self._entries.clear()
+
+
+def _insert_written(conn: Connection, first: int, w: Written) -> None:
+    """One change-log row per record, made by the database from arrays of ids, versions and
+    schools in one statement rather than sent row by row."""
     if conn.dialect.name == "sqlite":
         stamp = _STAMP.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         assert stamp is not None
-        params = (first, table.name, source, actor, run_id, stamp(at), json.dumps(list(ids)))
-        conn.exec_driver_sql(_WRITTEN_SQLITE.format(table=name), params)
+        triples = json.dumps(list(zip(w.ids, w.versions, w.schools, strict=True)))
+        params = (first, w.entity, w.source, w.actor, w.run_id, stamp(w.at), triples)
+        conn.exec_driver_sql(_WRITTEN_SQLITE, params)
         return
-    stmt = text(_WRITTEN_POSTGRES.format(table=name)).bindparams(
-        bindparam("at", type_=_STAMP), bindparam("ids", type_=ARRAY(String()))
+    stmt = text(_WRITTEN_POSTGRES).bindparams(
+        bindparam("at", type_=_STAMP),
+        bindparam("ids", type_=ARRAY(String())),
+        bindparam("versions", type_=ARRAY(Integer())),
+        bindparam("schools", type_=ARRAY(String())),
     )
     conn.execute(
         stmt,
         {
             "first": first,
-            "entity": table.name,
-            "source": source,
-            "actor": actor,
-            "run_id": run_id,
-            "at": at,
-            "ids": list(ids),
+            "entity": w.entity,
+            "source": w.source,
+            "actor": w.actor,
+            "run_id": w.run_id,
+            "at": w.at,
+            "ids": w.ids,
+            "versions": w.versions,
+            "schools": w.schools,
         },
     )
 

@@ -15,7 +15,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from core.errors import DataRejected, StoreError
 from store import migrate
 from store.access_log import AccessLogRepo
-from store.changelog import ChangesRepo
+from store.changelog import ChangesRepo, PendingChanges
 from store.checkpointer import Checkpointer
 from store.checkpoints import CheckpointsRepo
 from store.conflicts import ConflictsRepo
@@ -61,7 +61,9 @@ class Tx:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.records = RecordsRepo(conn)
+        #: the change-log entries of this unit, written as it commits (see store.changelog)
+        self.pending_changes = PendingChanges()
+        self.records = RecordsRepo(conn, self.pending_changes)
         self.history = HistoryRepo(conn)
         self.identity = IdentityRepo(conn)
         self.matching = MatchingRepo(conn)
@@ -85,9 +87,14 @@ class Tx:
         """A part of the unit of work that rolls back alone: an exception inside undoes only
         what it wrote. The database refusing the data (a constraint, a value too long) becomes
         :class:`DataRejected`; losing the database stays a :class:`StoreError`."""
+        mark = self.pending_changes.mark()
         try:
-            with self.conn.begin_nested():
-                yield
+            try:
+                with self.conn.begin_nested():
+                    yield
+            except BaseException:
+                self.pending_changes.drop_after(mark)  # its change-log entries go with it
+                raise
         except (IntegrityError, DataError) as exc:
             raise DataRejected(f"the store refused the data: {_describe(exc)}") from exc
         except DBAPIError as exc:
@@ -239,7 +246,9 @@ class Store:
                         self.statistics.refresh(raw)
                 conn = raw.execution_options(schoolgate_readonly=True) if readonly else raw
                 with conn.begin():
-                    yield Tx(conn)
+                    tx = Tx(conn)
+                    yield tx
+                    tx.pending_changes.flush(conn)
         except DBAPIError as exc:
             raise StoreError(f"store operation failed: {_describe(exc)}") from exc
 

@@ -100,14 +100,10 @@ class RecordsRepo(Repo):
     """Canonical records (``tx.records``): bulk upsert with audit and change log, soft delete,
     reads by id, by field and by scope."""
 
-    _positions_locked: bool = False
-
-    def _lock_positions(self) -> None:
-        """Take the change-log position lock before this unit of work writes any record, so that
-        two writers never wait for each other's record rows while one holds the position lock."""
-        if not self._positions_locked:
-            changelog.lock(self.conn)
-            self._positions_locked = True
+    def __init__(self, conn: Connection, changes: changelog.PendingChanges) -> None:
+        super().__init__(conn)
+        #: this unit's change-log entries, written with their positions when it commits
+        self.changes = changes
 
     def upsert(
         self,
@@ -169,7 +165,6 @@ class RecordsRepo(Repo):
             writes.append(row)
         if not writes:
             return 0, 0, len(chunk), []
-        self._lock_positions()
         old_rows = self._rows(table, list(updates)) if updates else {}
         columns = list(writes[0])
         # records new to the store go in as plain inserts (PostgreSQL takes them by COPY, see
@@ -190,14 +185,17 @@ class RecordsRepo(Repo):
             ).execute(self.conn, [row for row in writes if row["id"] in existing])
 
         entity = codec.entity.value
-        changelog.append_written(
-            self.conn,
-            table,
-            [row["id"] for row in writes],
-            source=source,
-            actor=actor,
-            run_id=run_id,
-            at=now,
+        self.changes.written(
+            changelog.Written(
+                entity=table.name,
+                ids=[row["id"] for row in writes],
+                versions=[row["version"] for row in writes],
+                schools=[row["school_id"] for row in writes],
+                source=source,
+                actor=actor,
+                run_id=run_id,
+                at=now,
+            )
         )
         audits: list[dict[str, Any]] = []
         for row in writes if updates else ():
@@ -287,7 +285,6 @@ class RecordsRepo(Repo):
         """Soft-delete live records: each gets an audit row and a change-log tombstone."""
         codec = CODECS[entity]
         table = table_of(entity)
-        self._lock_positions()
         rows = self._rows(table, list(dict.fromkeys(ids)), live_only=True)
         if not rows:
             return 0
@@ -327,7 +324,7 @@ class RecordsRepo(Repo):
                     "run_id": run_id,
                 }
             )
-        changelog.append(self.conn, changes)
+        self.changes.rows(changes)
         _insert_audit(self.conn, audits)
         return len(rows)
 

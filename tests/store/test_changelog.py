@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from core.entities import Entity
 from store import Store
 from tests.store.conftest import mark
@@ -34,26 +36,52 @@ def test_read_by_cursor_in_pages_and_by_school(store: Store) -> None:
     assert [c.record_id for c in sch2] == ["mark-10", "mark-11", "mark-12"]
 
 
-def test_a_reader_never_sees_a_position_behind_its_cursor(store: Store) -> None:
-    """Writer A takes positions first and commits last: B must wait, so B's positions follow A's."""
-    b_done = threading.Event()
-    b_error: list[BaseException] = []
+def _writer(store: Store, n: int, source: str) -> tuple[threading.Thread, threading.Event, list]:
+    done = threading.Event()
+    errors: list[BaseException] = []
 
-    def writer_b() -> None:
+    def write() -> None:
         try:
             with store.begin() as tx:
-                tx.records.upsert(Entity.MARKS, [mark(100)], source="o7")
-        except BaseException as exc:  # pragma: no cover - reported below
-            b_error.append(exc)
+                tx.records.upsert(Entity.MARKS, [mark(n)], source=source)
+        except BaseException as exc:  # pragma: no cover - reported by the test
+            errors.append(exc)
         finally:
-            b_done.set()
+            done.set()
 
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread, done, errors
+
+
+def test_units_write_records_side_by_side_and_positions_follow_commits(store: Store) -> None:
+    """Unit A writes a record and stays open; unit B writes and commits meanwhile, without
+    waiting for A (two workers' syncs are not one after the other). A commits later: its change
+    comes after B's, so a reader that has read B's never misses A's."""
+    if store.dialect == "sqlite":
+        pytest.skip("SQLite has one writer at a time by design (BEGIN IMMEDIATE)")
     with store.begin() as tx:
         tx.records.upsert(Entity.MARKS, [mark(1)], source="es2")
-        thread = threading.Thread(target=writer_b)
-        thread.start()
-        # B is blocked behind A's position lock while A is open
-        assert not b_done.wait(0.5)
+        thread, b_done, b_error = _writer(store, 100, "o7")
+        assert b_done.wait(20), "B waited for A, which has not committed"
+        with store.read() as reader:
+            seen = reader.changes.read(0)
+        assert [c.record_id for c in seen] == ["mark-100"]  # B's, not A's (uncommitted)
+    thread.join(timeout=30)
+    assert not b_error
+    with store.read() as reader:
+        after = reader.changes.read(seen[-1].position)
+    assert [c.record_id for c in after] == ["mark-1"]
+
+
+def test_a_reader_never_sees_a_position_behind_its_cursor(store: Store) -> None:
+    """Unit A has taken its positions (it is committing) when B comes to take its own: B waits
+    until A has committed, so B's positions follow A's and a reader that saw B's saw A's."""
+    with store.begin() as tx:
+        tx.records.upsert(Entity.MARKS, [mark(1)], source="es2")
+        tx.pending_changes.flush(tx.conn)  # A's positions taken, A not committed yet
+        thread, b_done, b_error = _writer(store, 100, "o7")
+        assert not b_done.wait(0.5)  # B is blocked behind A's position lock
         with store.read() as reader:
             assert reader.changes.read(0) == []  # A's change is not visible before commit
     thread.join(timeout=30)
