@@ -18,8 +18,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, case, cast, func, literal, or_, select, union
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    Connection,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.entities import Entity
@@ -276,19 +288,23 @@ class ConsoleQueries:
         return stmt.where(*conds)
 
     def _configured(self, configured: Sequence[tuple[str, str]]) -> Any:
-        """The configured (school, system) pairs as rows: one JSON parameter, however many."""
-        data = json.dumps([list(pair) for pair in configured])
-        first: Any
-        second: Any
+        """The configured (school, system) pairs as rows: one parameter (two on PostgreSQL),
+        however many."""
         if self.conn.dialect.name == "postgresql":
-            rows = func.jsonb_array_elements(cast(data, JSONB)).table_valued("value")
-            first, second = rows.c.value.op("->>")(0), rows.c.value.op("->>")(1)
-        else:
-            rows = func.json_each(data).table_valued("value")
-            first, second = (
-                func.json_extract(rows.c.value, "$[0]"),
-                func.json_extract(rows.c.value, "$[1]"),
+            # two text arrays, unnested side by side (a JSON text cast to JSONB in the statement
+            # was bound as one JSON string, and jsonb_array_elements refused the scalar)
+            schools = bindparam(None, [school for school, _ in configured], type_=ARRAY(String))
+            systems = bindparam(None, [system for _, system in configured], type_=ARRAY(String))
+            pairs = (
+                func.unnest(schools, systems).table_valued("school_id", "system").render_derived()
             )
+            return select(pairs.c.school_id, pairs.c.system).select_from(pairs)
+        data = json.dumps([list(pair) for pair in configured])
+        rows = func.json_each(data).table_valued("value")
+        first, second = (
+            func.json_extract(rows.c.value, "$[0]"),
+            func.json_extract(rows.c.value, "$[1]"),
+        )
         return select(
             cast(first, String).label("school_id"), cast(second, String).label("system")
         ).select_from(rows)

@@ -95,3 +95,12 @@ def test_conflicts_since_a_time_newest_first(store: Store) -> None:
             ConflictFilter(statuses=("rejected",), since=since, newest_first=True), Paging(2)
         )
     assert [c.record_id for c in recent.items] == ["m14", "m13"] and recent.total == 3
+
+
+def test_the_overview_lists_configured_pairs_that_never_ran(store: Store) -> None:
+    """A configured (school, system) with no run yet is still a row of the console's overview
+    (on PostgreSQL the pairs once went as a JSON text the database took for one string)."""
+    configured = [("sch1", "es2"), ("sch1", "o7"), ("sch2", "asiou")]
+    with store.read() as tx:
+        page, _ = tx.queries.overview(configured=configured)
+    assert sorted((r.school_id, r.system) for r in page.items) == sorted(configured)
