@@ -1,0 +1,207 @@
+"""The console's seams (:mod:`console.seams`) in a configured gateway: the schedules' next runs
+(:mod:`ops.schedule` through :func:`schoolgate.service.schedules`), the backups of ``[backup]
+dir`` (:mod:`ops.backup`) and the journal-control report (:mod:`reports.control`). The console
+knows none of ops or the configuration; ``schoolgate serve`` passes these in.
+
+The control report is built when a page asks for it and kept per school until the store changes
+(the change log's last position) or the day does: the large school's report takes about a second
+to build, a page asks for it again in a few milliseconds."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import threading
+import zoneinfo
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from console.seams import BackupInfo, Backups, ControlPage, NextRuns
+from core.entities import Entity
+from core.errors import ConfigError
+from mapping.model import Period
+from ops.backup import list_backups
+from ops.schedule import JobSchedule
+from reports.control import ControlSettings, control_fragment, run_control
+from schoolgate import runner
+from schoolgate.config import GatewayConfig
+from store import Store, Tx
+from store.queries import Span
+from store.types import utcnow
+from sync.rules import Deadlines
+
+Clock = Callable[[], dt.datetime]
+DEFAULT_TZ = "Europe/Moscow"
+
+
+# -- next runs -------------------------------------------------------------------------------------
+def next_runs(cfg: GatewayConfig, clock: Clock = utcnow) -> NextRuns:
+    """The earliest next run (pull or push) of each configured (school, system) with a
+    schedule, as of the moment the page asks."""
+    from schoolgate.service import schedules
+
+    by_pair: dict[tuple[str, str], list[JobSchedule]] = {}
+    for key, schedule in schedules(cfg).items():
+        if schedule.cron is not None:
+            by_pair.setdefault((key.school_id, key.system), []).append(schedule)
+
+    def find(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dt.datetime]:
+        now = clock()
+        out: dict[tuple[str, str], dt.datetime] = {}
+        for pair in pairs:
+            times = [t for s in by_pair.get(pair, ()) if (t := s.next_run(now)) is not None]
+            if times:
+                out[pair] = min(times)
+        return out
+
+    return find
+
+
+# -- backups ---------------------------------------------------------------------------------------
+def backups(directory: Path) -> Backups:
+    """The backups in ``directory`` as their manifests give them, newest first. A backup whose
+    manifest is unreadable, or whose files are missing or of another size than it says, is
+    listed as failed with the reason (checksums are for ``schoolgate restore``: too slow here)."""
+
+    def listed() -> list[BackupInfo]:
+        out: list[BackupInfo] = []
+        for b in reversed(list_backups(directory)):
+            if b.manifest is None:
+                made = dt.datetime.fromtimestamp(b.path.stat().st_mtime, dt.UTC)
+                size = sum(p.stat().st_size for p in b.path.iterdir() if p.is_file())
+                out.append(BackupInfo(b.path.name, made, size, "failed", b.problem or ""))
+                continue
+            m = b.manifest
+            problems = []
+            for f in m.files:
+                path = b.path / f.name
+                if not path.is_file():
+                    problems.append(f"нет файла {f.name}")
+                elif path.stat().st_size != f.size:
+                    problems.append(f"{f.name}: размер не совпадает с манифестом")
+            rows = f"{m.total_rows:,}".replace(",", "\u202f")
+            detail = (
+                "; ".join(problems)
+                if problems
+                else f"{m.store_kind}, ревизия схемы {m.revision}, строк {rows}"
+            )
+            size = sum(f.size for f in m.files)
+            out.append(
+                BackupInfo(b.path.name, m.created_at, size, "failed" if problems else "ok", detail)
+            )
+        return out
+
+    return listed
+
+
+# -- the journal-control report --------------------------------------------------------------------
+def report_day(periods: Sequence[Period], today: dt.date) -> dt.date | None:
+    """The last day the console's report may cover: today, or the last day of the school year
+    when it is over; ``None``: the school has no periods (nothing synced yet)."""
+    if not periods:
+        return None
+    return min(today, max(p.end for p in periods))
+
+
+def latest_lesson_day(tx: Tx, school_id: str, day: dt.date, first: dt.date) -> dt.date | None:
+    """The day of the school's latest lesson from ``first`` to ``day``, looked for a month at a
+    time from ``day``'s month back (the latest stored data: a journal synced in October shows
+    October's report in November); ``None``: no lesson."""
+    month = day.replace(day=1)
+    while month >= first.replace(day=1):
+        last = min(day, month.replace(day=calendar.monthrange(month.year, month.month)[1]))
+        found = tx.queries.control_lessons(school_id, Span(month, last))
+        if found:
+            return max(f.date for f in found)
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+    return None
+
+
+@dataclass
+class ControlReports:
+    """The :data:`~console.seams.ControlReport` seam: the school's report for the month of
+    :func:`report_day`, at most ``row_limit`` rows of each detail section, kept per school (the
+    last ``keep`` schools asked) until the store or the day changes."""
+
+    settings: ControlSettings
+    timezones: dict[str, str]
+    names: dict[str, str]
+    deadlines: Callable[[str, dt.tzinfo], Deadlines]
+    row_limit: int = 50
+    keep: int = 32
+    clock: Clock = utcnow
+    _cache: OrderedDict[str, tuple[tuple[int, dt.date], ControlPage]] = field(
+        default_factory=OrderedDict
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def of(cls, cfg: GatewayConfig, **kw: object) -> ControlReports:
+        def deadlines(school_id: str, tz: dt.tzinfo) -> Deadlines:
+            try:
+                return runner.deadlines_of(cfg, school_id)
+            except ConfigError:  # a school in the store the configuration no longer names
+                return cfg.sync.deadlines(tz)
+
+        return cls(
+            cfg.control,
+            {s.id: s.timezone for s in cfg.schools},
+            {s.id: s.name for s in cfg.schools},
+            deadlines,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def __call__(self, store: Store, school_id: str) -> ControlPage | None:
+        tz = zoneinfo.ZoneInfo(self.timezones.get(school_id, DEFAULT_TZ))
+        now = self.clock()
+        with store.read() as tx:
+            position = tx.changes.last_position()
+            periods = [
+                p for p in tx.records.iter(Entity.PERIODS, school_id) if isinstance(p, Period)
+            ]
+        today = now.astimezone(tz).date()
+        if report_day(periods, today) is None:
+            return None
+        key = (position, today)
+        with self._lock:
+            found = self._cache.get(school_id)
+            if found is not None and found[0] == key:
+                self._cache.move_to_end(school_id)
+                return found[1]
+        page = self._build(store, school_id, tz, now, periods)
+        with self._lock:
+            self._cache[school_id] = (key, page)
+            self._cache.move_to_end(school_id)
+            while len(self._cache) > self.keep:
+                self._cache.popitem(last=False)
+        return page
+
+    def _build(
+        self, store: Store, school_id: str, tz: dt.tzinfo, now: dt.datetime, periods: list[Period]
+    ) -> ControlPage:
+        today = now.astimezone(tz).date()
+        day = report_day(periods, today) or today
+        with store.read() as tx:
+            last = latest_lesson_day(tx, school_id, day, min(p.start for p in periods))
+            # this month's report as of now; else the month of the latest lesson, as of its day
+            same_month = last is None or (last.year, last.month) == (today.year, today.month)
+            name = self.names.get(school_id) or tx.queries.school_names([school_id]).get(
+                school_id, ""
+            )
+            run = run_control(
+                tx,
+                school_id,
+                settings=self.settings,
+                deadlines=self.deadlines(school_id, tz),
+                tz=tz,
+                school_name=name,
+                now=now if same_month or last is None else _end_of(last, tz),
+            )
+            html = control_fragment(tx, run, row_limit=self.row_limit, generated=now)
+        return ControlPage(title=run.scope.label, html=html, made_at=now)
+
+
+def _end_of(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(23, 59), tzinfo=tz).astimezone(dt.UTC)

@@ -1,0 +1,173 @@
+"""The console's seams as ``schoolgate serve`` wires them (:func:`schoolgate.cli.serve_cmd.
+console_settings`): the overview's next run from ``[schedule]``, the backups ops made in
+``[backup] dir``, the journal-control report with its charts — over a real store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import zoneinfo
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bench.console_world import PASSWORDS, World
+from console import create_console
+from core.entities import Entity
+from mapping.model import Lesson
+from ops.backup import make_backup
+from schoolgate.cli.serve_cmd import console_settings
+from schoolgate.config import GatewayConfig, parse_config
+from schoolgate.console_seams import ControlReports, report_day
+from store import Store
+
+TZ = "Asia/Yekaterinburg"
+
+
+@pytest.fixture
+def url(tmp_path: Path, world_template: tuple[Path, World]) -> str:
+    path = tmp_path / "store.db"
+    shutil.copyfile(world_template[0], path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def store(url: str) -> Iterator[Store]:
+    s = Store.open(url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def world(world_template: tuple[Path, World]) -> World:
+    return world_template[1]
+
+
+def config(world: World, backups: Path | None = None) -> GatewayConfig:
+    data: dict[str, Any] = {
+        "schools": [
+            {
+                "id": world.school_id,
+                "name": world.school_name,
+                "timezone": TZ,
+                "systems": {
+                    "es2": {"base_url": "http://127.0.0.1:9/", "remote_school": "1"},
+                    "o7": {"base_url": "http://127.0.0.1:9/", "remote_school": "2"},
+                },
+            }
+        ],
+        # ES2 pulled at 06:30 school time; О7's pull and push have no schedule
+        "schedule": {"schools": {world.school_id: {"es2": {"pull": "30 6 * * *"}}}},
+    }
+    if backups is not None:
+        data["backup"] = {"dir": str(backups)}
+    return parse_config(data)
+
+
+def signed_in(store: Store, cfg: GatewayConfig, login: str = "admin") -> TestClient:
+    app = create_console(store, console_settings(cfg, secure=False))
+    c = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text)
+    assert token is not None
+    c.post("/login", data={"csrf": token.group(1), "login": login, "password": PASSWORDS[login]})
+    return c
+
+
+def overview_row(html: str, school_id: str, system: str) -> str:
+    """The overview's row of (school, system)."""
+    rows = [r for r in html.split("<tr") if f"school={school_id}" in r and system in r]
+    assert rows, f"no row of {school_id}/{system}"
+    return rows[0]
+
+
+def test_overview_shows_the_next_run_of_the_configured_schedule(store: Store, world: World) -> None:
+    c = signed_in(store, config(world))
+    before = dt.datetime.now(zoneinfo.ZoneInfo(TZ))
+    html = c.get("/", params={"q": world.school_id}).text
+    after = dt.datetime.now(zoneinfo.ZoneInfo(TZ))
+    # the next 06:30 in Yekaterinburg, as the page was made
+    expected = set()
+    for now in (before, after):
+        at = now.replace(hour=6, minute=30, second=0, microsecond=0)
+        expected.add((at if at > now else at + dt.timedelta(days=1)).strftime("%d.%m.%Y %H:%M"))
+    es2 = overview_row(html, world.school_id, "«Электронная школа 2.0»")
+    assert any(e in es2 for e in expected), es2
+    assert "нет данных" not in es2
+    # a system without a schedule: «не назначен», not a guess
+    assert "не назначен" in overview_row(html, world.school_id, "«О7.Образование»")
+
+
+def test_backups_page_lists_what_ops_made(
+    store: Store, url: str, world: World, tmp_path: Path
+) -> None:
+    out = tmp_path / "backups"
+    made = [make_backup(url, out, now=lambda: dt.datetime(2026, 3, 1, 3, 0, tzinfo=dt.UTC))]
+    made.append(make_backup(url, out, now=lambda: dt.datetime(2026, 3, 8, 3, 0, tzinfo=dt.UTC)))
+    c = signed_in(store, config(world, out))
+    html = c.get("/backups").text
+    assert "нет данных" not in html
+    assert [m.name for m in made] == ["schoolgate-20260301-030000", "schoolgate-20260308-030000"]
+    # newest first, with its time (Moscow by default), size from the manifest and outcome
+    assert html.index(made[1].name) < html.index(made[0].name)
+    assert "08.03.2026 06:00" in html and "01.03.2026 06:00" in html
+    size = (made[0] / "store.sqlite3").stat().st_size / 1048576
+    assert f"{size:.1f}" in html
+    assert html.count("готова") == 2 and "sqlite, ревизия схемы" in html
+    # a copy whose file went missing is shown as failed, with the reason
+    (made[0] / "store.sqlite3").unlink()
+    html = c.get("/backups").text
+    assert "готова" in html and "ошибка" in html and "нет файла store.sqlite3" in html
+
+
+def test_backups_page_without_a_folder_says_so(store: Store, world: World) -> None:
+    html = signed_in(store, config(world)).get("/backups").text
+    assert "список резервных копий ещё не подключён" in html
+
+
+def test_control_page_shows_the_report_with_its_charts(store: Store, world: World) -> None:
+    c = signed_in(store, config(world), "deputy")
+    resp = c.get("/control", params={"school": world.school_id})
+    assert resp.status_code == 200
+    html = resp.text
+    assert "нет данных" not in html
+    report = html[html.index('<div class="report">') :]
+    # the report's own parts: the verdict, the heat map and weekly bars as inline SVG
+    assert 'id="verdict"' in report and 'id="heatmap"' in report
+    assert report.count("<svg") >= 2
+    assert "Контроль ведения электронного журнала" in report and world.school_name in report
+    assert "нечего" not in report  # the month of the latest lessons, not an empty one
+    # a fragment inside the console's page: no second document, no inline style sheet
+    assert "<html" not in report and "<style" not in report
+
+
+def test_control_report_is_kept_until_the_store_changes(store: Store, world: World) -> None:
+    reports = ControlReports.of(config(world))
+    first = reports(store, world.school_id)
+    assert first is not None
+    assert reports(store, world.school_id) is first  # kept
+    with store.read() as tx:
+        lesson = next(
+            x for x in tx.records.iter(Entity.LESSONS, world.school_id) if isinstance(x, Lesson)
+        )
+    with store.begin() as tx:
+        tx.records.upsert(
+            Entity.LESSONS, [lesson.model_copy(update={"topic": "Новая тема"})], source="es2"
+        )
+    again = reports(store, world.school_id)
+    assert again is not None and again is not first  # built anew after the change
+    assert reports(store, "no-such-school") is None  # nothing synced: no report
+
+
+def test_report_day_is_today_or_the_end_of_an_ended_year(store: Store, world: World) -> None:
+    with store.read() as tx:
+        periods = list(tx.records.iter(Entity.PERIODS, world.school_id))
+    end = max(p.end for p in periods)  # type: ignore[attr-defined]
+    assert report_day(periods, end - dt.timedelta(days=3)) == end - dt.timedelta(days=3)  # type: ignore[arg-type]
+    assert report_day(periods, end + dt.timedelta(days=200)) == end  # type: ignore[arg-type]
+    assert report_day([], end) is None
