@@ -9,7 +9,6 @@ to build, a page asks for it again in a few milliseconds."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import threading
 import zoneinfo
@@ -19,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from console.seams import BackupInfo, Backups, ControlPage, NextRuns
-from core.entities import Entity
 from core.errors import ConfigError
 from mapping.model import Period
 from ops.backup import list_backups
@@ -28,7 +26,6 @@ from reports.control import ControlSettings, control_fragment, run_control
 from schoolgate import runner
 from schoolgate.config import GatewayConfig
 from store import Store, Tx
-from store.queries import Span
 from store.types import utcnow
 from sync.rules import Deadlines
 
@@ -105,25 +102,30 @@ def report_day(periods: Sequence[Period], today: dt.date) -> dt.date | None:
     return min(today, max(p.end for p in periods))
 
 
-def latest_lesson_day(tx: Tx, school_id: str, day: dt.date, first: dt.date) -> dt.date | None:
-    """The day of the school's latest lesson from ``first`` to ``day``, looked for a month at a
-    time from ``day``'s month back (the latest stored data: a journal synced in October shows
-    October's report in November); ``None``: no lesson."""
-    month = day.replace(day=1)
-    while month >= first.replace(day=1):
-        last = min(day, month.replace(day=calendar.monthrange(month.year, month.month)[1]))
-        found = tx.queries.control_lessons(school_id, Span(month, last))
-        if found:
-            return max(f.date for f in found)
-        month = (month - dt.timedelta(days=1)).replace(day=1)
-    return None
+def latest_lesson_day(
+    tx: Tx, school_id: str, periods: Sequence[Period], today: dt.date
+) -> dt.date | None:
+    """The day of the report: today in term (a day some period covers); else — holidays, or
+    the year over — the day of the school's latest lesson before it (the latest stored data: a
+    journal synced until October shows October's report in November); ``None``: no lesson."""
+    if any(p.start <= today <= p.end for p in periods):
+        return today
+    day = report_day(periods, today)
+    if day is None:
+        return None
+    first = min(p.start for p in periods)
+    days = [k.date for k in tx.queries.lesson_keys(school_id).values() if first <= k.date <= day]
+    return max(days, default=None)
 
 
 @dataclass
 class ControlReports:
     """The :data:`~console.seams.ControlReport` seam: the school's report for the month of
-    :func:`report_day`, at most ``row_limit`` rows of each detail section, kept per school (the
-    last ``keep`` schools asked) until the store or the day changes."""
+    :func:`latest_lesson_day`, at most ``row_limit`` rows of each detail section, kept per
+    school (the last ``keep`` schools asked) until the store or the day changes.
+
+    Statements: a kept report, one (the change log's position); a new one, the roster, at most
+    one for the report's day, and the report's own (:func:`reports.control.run_control`)."""
 
     settings: ControlSettings
     timezones: dict[str, str]
@@ -132,7 +134,7 @@ class ControlReports:
     row_limit: int = 50
     keep: int = 32
     clock: Clock = utcnow
-    _cache: OrderedDict[str, tuple[tuple[int, dt.date], ControlPage]] = field(
+    _cache: OrderedDict[str, tuple[tuple[int, dt.date], ControlPage | None]] = field(
         default_factory=OrderedDict
     )
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -157,20 +159,13 @@ class ControlReports:
         tz = zoneinfo.ZoneInfo(self.timezones.get(school_id, DEFAULT_TZ))
         now = self.clock()
         with store.read() as tx:
-            position = tx.changes.last_position()
-            periods = [
-                p for p in tx.records.iter(Entity.PERIODS, school_id) if isinstance(p, Period)
-            ]
-        today = now.astimezone(tz).date()
-        if report_day(periods, today) is None:
-            return None
-        key = (position, today)
-        with self._lock:
-            found = self._cache.get(school_id)
-            if found is not None and found[0] == key:
-                self._cache.move_to_end(school_id)
-                return found[1]
-        page = self._build(store, school_id, tz, now, periods)
+            key = (tx.changes.last_position(), now.astimezone(tz).date())
+            with self._lock:
+                found = self._cache.get(school_id)
+                if found is not None and found[0] == key:
+                    self._cache.move_to_end(school_id)
+                    return found[1]
+            page = self._build(tx, school_id, tz, now)
         with self._lock:
             self._cache[school_id] = (key, page)
             self._cache.move_to_end(school_id)
@@ -178,28 +173,27 @@ class ControlReports:
                 self._cache.popitem(last=False)
         return page
 
-    def _build(
-        self, store: Store, school_id: str, tz: dt.tzinfo, now: dt.datetime, periods: list[Period]
-    ) -> ControlPage:
+    def _build(self, tx: Tx, school_id: str, tz: dt.tzinfo, now: dt.datetime) -> ControlPage | None:
+        roster = tx.queries.roster(school_id)
+        periods = list(roster.periods.values())
+        if not periods:
+            return None  # nothing synced yet
         today = now.astimezone(tz).date()
-        day = report_day(periods, today) or today
-        with store.read() as tx:
-            last = latest_lesson_day(tx, school_id, day, min(p.start for p in periods))
-            # this month's report as of now; else the month of the latest lesson, as of its day
-            same_month = last is None or (last.year, last.month) == (today.year, today.month)
-            name = self.names.get(school_id) or tx.queries.school_names([school_id]).get(
-                school_id, ""
-            )
-            run = run_control(
-                tx,
-                school_id,
-                settings=self.settings,
-                deadlines=self.deadlines(school_id, tz),
-                tz=tz,
-                school_name=name,
-                now=now if same_month or last is None else _end_of(last, tz),
-            )
-            html = control_fragment(tx, run, row_limit=self.row_limit, generated=now)
+        day = latest_lesson_day(tx, school_id, periods, today)
+        # this month's report as of now; else the month of the latest lesson, as of its end
+        as_of = now if day is None or (day.year, day.month) == (today.year, today.month) else None
+        name = self.names.get(school_id) or tx.queries.school_names([school_id]).get(school_id, "")
+        run = run_control(
+            tx,
+            school_id,
+            settings=self.settings,
+            deadlines=self.deadlines(school_id, tz),
+            tz=tz,
+            school_name=name,
+            now=as_of or _end_of(day or today, tz),
+            roster=roster,
+        )
+        html = control_fragment(tx, run, row_limit=self.row_limit, generated=now)
         return ControlPage(title=run.scope.label, html=html, made_at=now)
 
 

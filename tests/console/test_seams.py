@@ -10,7 +10,6 @@ import shutil
 import zoneinfo
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,11 +20,10 @@ from core.entities import Entity
 from mapping.model import Lesson
 from ops.backup import make_backup
 from schoolgate.cli.serve_cmd import console_settings
-from schoolgate.config import GatewayConfig, parse_config
+from schoolgate.config import GatewayConfig
 from schoolgate.console_seams import ControlReports, report_day
 from store import Store
-
-TZ = "Asia/Yekaterinburg"
+from tests.console.conftest import TZ, gateway_config
 
 
 @pytest.fixture
@@ -49,27 +47,6 @@ def world(world_template: tuple[Path, World]) -> World:
     return world_template[1]
 
 
-def config(world: World, backups: Path | None = None) -> GatewayConfig:
-    data: dict[str, Any] = {
-        "schools": [
-            {
-                "id": world.school_id,
-                "name": world.school_name,
-                "timezone": TZ,
-                "systems": {
-                    "es2": {"base_url": "http://127.0.0.1:9/", "remote_school": "1"},
-                    "o7": {"base_url": "http://127.0.0.1:9/", "remote_school": "2"},
-                },
-            }
-        ],
-        # ES2 pulled at 06:30 school time; О7's pull and push have no schedule
-        "schedule": {"schools": {world.school_id: {"es2": {"pull": "30 6 * * *"}}}},
-    }
-    if backups is not None:
-        data["backup"] = {"dir": str(backups)}
-    return parse_config(data)
-
-
 def signed_in(store: Store, cfg: GatewayConfig, login: str = "admin") -> TestClient:
     app = create_console(store, console_settings(cfg, secure=False))
     c = TestClient(app, base_url="http://testserver", follow_redirects=False)
@@ -87,7 +64,7 @@ def overview_row(html: str, school_id: str, system: str) -> str:
 
 
 def test_overview_shows_the_next_run_of_the_configured_schedule(store: Store, world: World) -> None:
-    c = signed_in(store, config(world))
+    c = signed_in(store, gateway_config(world))
     before = dt.datetime.now(zoneinfo.ZoneInfo(TZ))
     html = c.get("/", params={"q": world.school_id}).text
     after = dt.datetime.now(zoneinfo.ZoneInfo(TZ))
@@ -109,7 +86,7 @@ def test_backups_page_lists_what_ops_made(
     out = tmp_path / "backups"
     made = [make_backup(url, out, now=lambda: dt.datetime(2026, 3, 1, 3, 0, tzinfo=dt.UTC))]
     made.append(make_backup(url, out, now=lambda: dt.datetime(2026, 3, 8, 3, 0, tzinfo=dt.UTC)))
-    c = signed_in(store, config(world, out))
+    c = signed_in(store, gateway_config(world, out))
     html = c.get("/backups").text
     assert "нет данных" not in html
     assert [m.name for m in made] == ["schoolgate-20260301-030000", "schoolgate-20260308-030000"]
@@ -126,12 +103,12 @@ def test_backups_page_lists_what_ops_made(
 
 
 def test_backups_page_without_a_folder_says_so(store: Store, world: World) -> None:
-    html = signed_in(store, config(world)).get("/backups").text
+    html = signed_in(store, gateway_config(world)).get("/backups").text
     assert "список резервных копий ещё не подключён" in html
 
 
 def test_control_page_shows_the_report_with_its_charts(store: Store, world: World) -> None:
-    c = signed_in(store, config(world), "deputy")
+    c = signed_in(store, gateway_config(world), "deputy")
     resp = c.get("/control", params={"school": world.school_id})
     assert resp.status_code == 200
     html = resp.text
@@ -147,7 +124,7 @@ def test_control_page_shows_the_report_with_its_charts(store: Store, world: Worl
 
 
 def test_control_report_is_kept_until_the_store_changes(store: Store, world: World) -> None:
-    reports = ControlReports.of(config(world))
+    reports = ControlReports.of(gateway_config(world))
     first = reports(store, world.school_id)
     assert first is not None
     assert reports(store, world.school_id) is first  # kept
