@@ -3,19 +3,23 @@
 dir`` (:mod:`ops.backup`) and the journal-control report (:mod:`reports.control`). The console
 knows none of ops or the configuration; ``schoolgate serve`` passes these in.
 
-The control report is built when a page asks for it and kept per school until the store changes
-(the change log's last position) or the day does: the large school's report takes about a second
-to build, a page asks for it again in a few milliseconds."""
+The control report is built in the background when a page asks for it and kept per school until
+the store changes (the change log's last position) or the day does: the large school's report
+takes seconds to build (at the year's end its month checks the whole year's period marks), a
+page must answer in a fraction of one."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import zoneinfo
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import structlog
 
 from console.seams import BackupInfo, Backups, ControlPage, NextRuns
 from core.errors import ConfigError
@@ -30,6 +34,7 @@ from store.types import utcnow
 from sync.rules import Deadlines
 
 Clock = Callable[[], dt.datetime]
+log = structlog.get_logger("schoolgate.console")
 DEFAULT_TZ = "Europe/Moscow"
 
 
@@ -118,14 +123,33 @@ def latest_lesson_day(
     return max(days, default=None)
 
 
+#: what a page shows while the school's first report is being built
+BUILDING = ControlPage(
+    title="Отчёт составляется",
+    html='<p class="empty">Отчёт составляется: для большой школы это может занять до минуты. '
+    "Обновите страницу чуть позже.</p>",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    key: tuple[int, dt.date]
+    page: ControlPage | None
+    built: float  # time.monotonic()
+
+
 @dataclass
 class ControlReports:
     """The :data:`~console.seams.ControlReport` seam: the school's report for the month of
-    :func:`latest_lesson_day`, at most ``row_limit`` rows of each detail section, kept per
-    school (the last ``keep`` schools asked) until the store or the day changes.
+    :func:`latest_lesson_day`, at most ``row_limit`` rows of each detail section.
 
-    Statements: a kept report, one (the change log's position); a new one, the roster, at most
-    one for the report's day, and the report's own (:func:`reports.control.run_control`)."""
+    A report is built in a thread of its own, one at a time, and kept per school (the last
+    ``keep`` schools asked). A page never waits for more than ``wait`` seconds: the school's
+    first report still being built, the page says so; a report the store has changed under
+    since (the change log's position) is shown while a new one is built, or as it is when it is
+    younger than ``refresh_after`` seconds and of the same day (a sync writing all day long does
+    not rebuild it on every look). Statements of a page: one (the change log's position); of a
+    build, the roster, at most one for the report's day, and the report's own."""
 
     settings: ControlSettings
     timezones: dict[str, str]
@@ -133,11 +157,13 @@ class ControlReports:
     deadlines: Callable[[str, dt.tzinfo], Deadlines]
     row_limit: int = 50
     keep: int = 32
+    wait: float = 0.1
+    refresh_after: float = 60.0
     clock: Clock = utcnow
-    _cache: OrderedDict[str, tuple[tuple[int, dt.date], ControlPage | None]] = field(
-        default_factory=OrderedDict
-    )
+    _kept: OrderedDict[str, _Kept] = field(default_factory=OrderedDict)
+    _building: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _one_at_a_time: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def of(cls, cfg: GatewayConfig, **kw: object) -> ControlReports:
@@ -155,23 +181,75 @@ class ControlReports:
             **kw,  # type: ignore[arg-type]
         )
 
+    def _tz(self, school_id: str) -> dt.tzinfo:
+        return zoneinfo.ZoneInfo(self.timezones.get(school_id, DEFAULT_TZ))
+
+    def _key(self, tx: Tx, school_id: str) -> tuple[int, dt.date]:
+        return tx.changes.last_position(), self.clock().astimezone(self._tz(school_id)).date()
+
     def __call__(self, store: Store, school_id: str) -> ControlPage | None:
-        tz = zoneinfo.ZoneInfo(self.timezones.get(school_id, DEFAULT_TZ))
-        now = self.clock()
         with store.read() as tx:
-            key = (tx.changes.last_position(), now.astimezone(tz).date())
-            with self._lock:
-                found = self._cache.get(school_id)
-                if found is not None and found[0] == key:
-                    self._cache.move_to_end(school_id)
-                    return found[1]
-            page = self._build(tx, school_id, tz, now)
+            key = self._key(tx, school_id)
         with self._lock:
-            self._cache[school_id] = (key, page)
-            self._cache.move_to_end(school_id)
-            while len(self._cache) > self.keep:
-                self._cache.popitem(last=False)
-        return page
+            kept = self._kept.get(school_id)
+            if kept is not None:
+                self._kept.move_to_end(school_id)
+                young = time.monotonic() - kept.built < self.refresh_after
+                if kept.key == key or (kept.key[1] == key[1] and young):
+                    return kept.page
+            done = self._start(store, school_id, key)
+        if kept is not None:
+            return kept.page  # the new one is on its way
+        if done.wait(self.wait):
+            with self._lock:
+                kept = self._kept.get(school_id)
+            if kept is not None:
+                return kept.page
+        return BUILDING
+
+    def _start(self, store: Store, school_id: str, key: tuple[int, dt.date]) -> threading.Event:
+        """The school's build under way, or a new one (the lock held)."""
+        done = self._building.get(school_id)
+        if done is None:
+            done = self._building[school_id] = threading.Event()
+            threading.Thread(
+                target=self._run,
+                args=(store, school_id, key, done),
+                name="control-report",
+                daemon=True,
+            ).start()
+        return done
+
+    def _run(
+        self, store: Store, school_id: str, key: tuple[int, dt.date], done: threading.Event
+    ) -> None:
+        """Build the report and keep it under ``key`` (read before: a change since makes the
+        next look build it again, never show an old report as new)."""
+        try:
+            with self._one_at_a_time, store.read() as tx:
+                try:
+                    page = self._build(tx, school_id, self._tz(school_id), self.clock())
+                except Exception as exc:  # on the page and in the log: the school's id and
+                    # the kind of error alone (a message might quote a record)
+                    log.error(
+                        "control report failed", school_id=school_id, error=type(exc).__name__
+                    )
+                    page = ControlPage(
+                        title="Отчёт не составлен",
+                        html=f'<p class="empty">Отчёт не составлен ({type(exc).__name__}); '
+                        "подробности — в журнале шлюза.</p>",
+                    )
+            with self._lock:
+                self._kept[school_id] = _Kept(key, page, time.monotonic())
+                self._kept.move_to_end(school_id)
+                while len(self._kept) > self.keep:
+                    self._kept.popitem(last=False)
+        except Exception as exc:  # the store itself failed: the next look tries again
+            log.error("control report failed", school_id=school_id, error=type(exc).__name__)
+        finally:
+            with self._lock:
+                self._building.pop(school_id, None)
+            done.set()
 
     def _build(self, tx: Tx, school_id: str, tz: dt.tzinfo, now: dt.datetime) -> ControlPage | None:
         roster = tx.queries.roster(school_id)

@@ -16,6 +16,7 @@ from bench.console_world import PASSWORDS, World, build
 from console import create_console
 from ops.backup import make_backup
 from schoolgate.cli.serve_cmd import console_settings
+from schoolgate.console_seams import ControlReports
 from store import Store
 from tests.console.conftest import gateway_config
 
@@ -54,7 +55,11 @@ def statements(
     world = build(store, rows)
     settings = console_settings(gateway_config(world, backups), secure=False)
     # the configured pairs left out, as before the seams were wired: see the xfail below
-    app = create_console(store, replace(settings, page_size=1000, configured=()))
+    # the report built within the request (it waits for it), its statements counted with it
+    report = ControlReports.of(gateway_config(world, backups), wait=60)
+    app = create_console(
+        store, replace(settings, page_size=1000, configured=(), control_report=report)
+    )
     count = [0]
 
     def counted(*_: object) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import threading
+import time
 import zoneinfo
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from mapping.model import Lesson
 from ops.backup import make_backup
 from schoolgate.cli.serve_cmd import console_settings
 from schoolgate.config import GatewayConfig
-from schoolgate.console_seams import ControlReports, report_day
+from schoolgate.console_seams import BUILDING, ControlReports, report_day
 from store import Store
 from tests.console.conftest import TZ, gateway_config
 
@@ -107,11 +109,20 @@ def test_backups_page_without_a_folder_says_so(store: Store, world: World) -> No
     assert "список резервных копий ещё не подключён" in html
 
 
+def report_page(c: TestClient, school_id: str, timeout: float = 60) -> str:
+    """The control page once the report is built (the first look may find it being built)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        resp = c.get("/control", params={"school": school_id})
+        assert resp.status_code == 200
+        if "Отчёт составляется" not in resp.text or time.monotonic() > deadline:
+            return resp.text
+        time.sleep(0.1)
+
+
 def test_control_page_shows_the_report_with_its_charts(store: Store, world: World) -> None:
     c = signed_in(store, gateway_config(world), "deputy")
-    resp = c.get("/control", params={"school": world.school_id})
-    assert resp.status_code == 200
-    html = resp.text
+    html = report_page(c, world.school_id)
     assert "нет данных" not in html
     report = html[html.index('<div class="report">') :]
     # the report's own parts: the verdict, the heat map and weekly bars as inline SVG
@@ -123,22 +134,60 @@ def test_control_page_shows_the_report_with_its_charts(store: Store, world: Worl
     assert "<html" not in report and "<style" not in report
 
 
-def test_control_report_is_kept_until_the_store_changes(store: Store, world: World) -> None:
-    reports = ControlReports.of(gateway_config(world))
-    first = reports(store, world.school_id)
-    assert first is not None
-    assert reports(store, world.school_id) is first  # kept
+def change_a_lesson(store: Store, world: World) -> None:
     with store.read() as tx:
+        before = tx.changes.last_position()
         lesson = next(
             x for x in tx.records.iter(Entity.LESSONS, world.school_id) if isinstance(x, Lesson)
         )
     with store.begin() as tx:
+        topic = f"Новая тема {before}"
         tx.records.upsert(
-            Entity.LESSONS, [lesson.model_copy(update={"topic": "Новая тема"})], source="es2"
+            Entity.LESSONS, [lesson.model_copy(update={"topic": topic})], source="es2"
         )
-    again = reports(store, world.school_id)
-    assert again is not None and again is not first  # built anew after the change
+    with store.read() as tx:
+        assert tx.changes.last_position() > before
+
+
+def test_control_report_is_kept_until_the_store_changes(store: Store, world: World) -> None:
+    reports = ControlReports.of(gateway_config(world), wait=60, refresh_after=0)
+    first = reports(store, world.school_id)
+    assert first is not None and first is not BUILDING and "<svg" in first.html
+    assert reports(store, world.school_id) is first  # kept
+    change_a_lesson(store, world)
+    # the store changed: the kept report is shown while a new one is built, then the new one
+    assert reports(store, world.school_id) is first
+    deadline = time.monotonic() + 60
+    while (again := reports(store, world.school_id)) is first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert again is not None and again is not first and "<svg" in again.html
     assert reports(store, "no-such-school") is None  # nothing synced: no report
+
+
+def test_a_slow_report_never_holds_the_page(store: Store, world: World) -> None:
+    """The first look at a school whose report takes long gets «составляется» at once; the
+    report follows; a store change within ``refresh_after`` keeps the report shown."""
+    gate = threading.Event()
+    reports = ControlReports.of(gateway_config(world), wait=0.05)
+    build = reports._build
+
+    def slow(*args: object) -> object:
+        gate.wait(30)
+        return build(*args)  # type: ignore[arg-type]
+
+    reports._build = slow  # type: ignore[method-assign]
+    t0 = time.monotonic()
+    assert reports(store, world.school_id) is BUILDING
+    assert reports(store, world.school_id) is BUILDING  # one build, not two
+    assert time.monotonic() - t0 < 1
+    gate.set()
+    deadline = time.monotonic() + 60
+    while (page := reports(store, world.school_id)) is BUILDING and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert page is not None and "<svg" in page.html
+    change_a_lesson(store, world)
+    assert reports(store, world.school_id) is page  # young: shown as it is, not rebuilt
+    assert not reports._building
 
 
 def test_report_day_is_today_or_the_end_of_an_ended_year(store: Store, world: World) -> None:
