@@ -18,7 +18,7 @@ from console import auth
 from console.roles import ROLE_TITLES, Action, Role, may, scope, sees
 from console.settings import ConsoleSettings
 from reports import text
-from store import Paging, Store
+from store import Paging, Store, Tx
 from store.console import Session
 
 
@@ -313,3 +313,12 @@ def refuse_unless_deciding(request: Request, session: Session, action: str, targ
     administrator's role: another is refused and audited."""
     if not may(session.user, Action.DECIDE):
         refuse(request, session, action, target)
+
+
+def schools_of(con: Console, session: Session, tx: Tx) -> dict[str, str]:
+    """The schools a page offers to choose, by id: the store's (with their names) and the
+    configured ones the user sees (a store whose systems bring no school record, as the demo's,
+    has none of its own)."""
+    found = tx.queries.school_names(scope_of(session))
+    configured = {k: v for k, v in con.settings.school_names.items() if sees(session.user, k)}
+    return dict(sorted({**configured, **found}.items()))

@@ -27,6 +27,7 @@ from console.web import (
     refuse_unless_deciding,
     render,
     require,
+    schools_of,
     scope_of,
     tz_of,
 )
@@ -214,7 +215,7 @@ def control(
     require(session, Action.VIEW, school or None)
     con = console_of(request)
     with con.store.read() as tx:
-        schools = tx.queries.school_names(scope_of(session))
+        schools = schools_of(con, session, tx)
     chosen = school or next(iter(schools), "")
     report = None
     if con.settings.control_report is not None and chosen:
@@ -240,7 +241,7 @@ def periods(
     con = console_of(request)
     with con.store.read() as tx:
         rows = tx.queries.period_rows(scope_of(session), school or None)
-        schools = tx.queries.school_names(scope_of(session))
+        schools = schools_of(con, session, tx)
     return render(
         request,
         session,

@@ -195,3 +195,22 @@ def test_report_day_is_today_or_the_end_of_an_ended_year(store: Store, world: Wo
     assert report_day(periods, end - dt.timedelta(days=3)) == end - dt.timedelta(days=3)  # type: ignore[arg-type]
     assert report_day(periods, end + dt.timedelta(days=200)) == end  # type: ignore[arg-type]
     assert report_day([], end) is None
+
+
+def test_control_page_offers_a_configured_school_the_store_has_no_record_of(
+    store: Store, url: str, world: World
+) -> None:
+    """The demo's store holds no school record (its systems bring none): the control page
+    still offers the configured school, and shows its report."""
+    import sqlite3
+
+    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+    with con:
+        con.execute("DELETE FROM schools")
+    con.close()
+    c = signed_in(store, gateway_config(world), "deputy")
+    html = report_page(c, "")
+    assert f'<option value="{world.school_id}" selected>' in html
+    assert 'id="verdict"' in html and html.count("<svg") >= 2
+    # the periods page names the school too, not its id alone
+    assert f'<td data-label="Школа">{world.school_name}</td>' in c.get("/periods").text
