@@ -172,6 +172,29 @@ def router(settings: ApiSettings) -> APIRouter:
     def doc(model: type, what: str) -> dict[str, Any]:
         return {"response_model": SnapshotPage[model], "responses": _RESPONSES, "summary": what}  # type: ignore[valid-type]
 
+    def by_lesson(entity: Entity, model: type, what: str) -> None:
+        """The route of records filed under a lesson (marks, attendance): by class, pupil and
+        the lesson's dates."""
+
+        async def listed(
+            request: Request,
+            school: str = School,
+            class_id: str | None = ClassQ,
+            pupil: str | None = PupilQ,
+            date_from: Day | None = FromQ,
+            date_to: Day | None = ToQ,
+            cursor: str | None = Cursor,
+            limit: int = Limit,
+            if_none_match: str | None = Etag,
+            principal: Principal = Depends(reader),
+        ) -> Response:
+            where = SnapshotFilter(class_id, pupil, date_from, date_to)
+            return await serve(
+                request, principal, entity, school, where, cursor, limit, if_none_match
+            )
+
+        api.get(f"/{entity.value}", name=entity.value, **doc(model, what))(listed)
+
     @api.get("/classes", **doc(ClassOut, "The school's classes"))
     async def classes(
         request: Request,
@@ -219,23 +242,7 @@ def router(settings: ApiSettings) -> APIRouter:
             request, principal, Entity.LESSONS, school, where, cursor, limit, if_none_match
         )
 
-    @api.get("/marks", **doc(MarkOut, "Current marks (dates and classes are their lessons')"))
-    async def marks(
-        request: Request,
-        school: str = School,
-        class_id: str | None = ClassQ,
-        pupil: str | None = PupilQ,
-        date_from: Day | None = FromQ,
-        date_to: Day | None = ToQ,
-        cursor: str | None = Cursor,
-        limit: int = Limit,
-        if_none_match: str | None = Etag,
-        principal: Principal = Depends(reader),
-    ) -> Response:
-        where = SnapshotFilter(class_id, pupil, date_from, date_to)
-        return await serve(
-            request, principal, Entity.MARKS, school, where, cursor, limit, if_none_match
-        )
+    by_lesson(Entity.MARKS, MarkOut, "Current marks (dates and classes are their lessons')")
 
     @api.get("/final_marks", **doc(FinalMarkOut, "Period, year, exam and final marks"))
     async def final_marks(
@@ -254,23 +261,7 @@ def router(settings: ApiSettings) -> APIRouter:
             request, principal, Entity.FINAL_MARKS, school, where, cursor, limit, if_none_match
         )
 
-    @api.get("/attendance", **doc(AttendanceOut, "Attendance (Б, У, Н, О) by lesson"))
-    async def attendance(
-        request: Request,
-        school: str = School,
-        class_id: str | None = ClassQ,
-        pupil: str | None = PupilQ,
-        date_from: Day | None = FromQ,
-        date_to: Day | None = ToQ,
-        cursor: str | None = Cursor,
-        limit: int = Limit,
-        if_none_match: str | None = Etag,
-        principal: Principal = Depends(reader),
-    ) -> Response:
-        where = SnapshotFilter(class_id, pupil, date_from, date_to)
-        return await serve(
-            request, principal, Entity.ATTENDANCE, school, where, cursor, limit, if_none_match
-        )
+    by_lesson(Entity.ATTENDANCE, AttendanceOut, "Attendance (Б, У, Н, О) by lesson")
 
     @api.get("/subjects", **doc(SubjectOut, "Subjects"))
     async def subjects(

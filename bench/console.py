@@ -38,9 +38,17 @@ def served(workdir: Path, db: Path, school: str) -> Iterator[str]:
     from fixtures.serve import free_port
 
     config = workdir / "schoolgate.toml"
+    backups = workdir / "backups"
+    from ops.backup import make_backup
+
+    make_backup(f"sqlite:///{db.as_posix()}", backups)
+    # the console's seams as deployed: a schedule (next runs), a backups folder, the report
     config.write_text(
         f'[store]\nurl = "sqlite:///{db.as_posix()}"\n\n'
-        f'[[schools]]\nid = "{school}"\nname = "bench"\n',
+        f'[backup]\ndir = "{backups.as_posix()}"\n\n'
+        f'[schedule.defaults."*"]\npull = "0 7 * * 1-5"\n\n'
+        f'[[schools]]\nid = "{school}"\nname = "bench"\n\n'
+        f'[schools.systems.es2]\nbase_url = "http://127.0.0.1:9/"\nremote_school = "1"\n',
         encoding="utf-8",
     )
     port = free_port()
@@ -106,6 +114,7 @@ def run() -> list[Row]:
             "reconciliation class": f"/console/reconciliations/{rec}?class={cls}",
             "reconciliation rows": f"/console/reconciliations/{rec}?class={cls}&subject={subj}",
             "control": "/console/control",
+            "control school": f"/console/control?school={world.school_id}",
             "periods": "/console/periods",
             "backups": "/console/backups",
             "users": "/console/users",
@@ -121,6 +130,29 @@ def run() -> list[Row]:
             )
             floor = timed(client, "/console/login")
             rows = []
+            # the journal-control report is built in the background when a page first asks
+            # for it (schoolgate.console_seams.ControlReports): that page, and the build
+            t0 = time.perf_counter()
+            first = client.get(pages["control school"])
+            first_ms = (time.perf_counter() - t0) * 1000
+            assert first.status_code == 200
+            while 'id="verdict"' not in client.get(pages["control school"]).text:
+                assert time.perf_counter() - t0 < 600, "the control report was not built"
+                time.sleep(0.1)
+            built_ms = (time.perf_counter() - t0) * 1000
+            rows.append(
+                Row(
+                    entry="console",
+                    metric="control school, first request (the report being built)",
+                    value=first_ms,
+                    unit="ms",
+                    limit=floor,
+                    limit_label="sign-in form, same server",
+                    target=f"≤ {TARGET_MS:.0f} ms",
+                    ok=first_ms <= TARGET_MS,
+                    note=f"report built in the background in {built_ms / 1000:.1f} s",
+                )
+            )
             for name, path in pages.items():
                 ms = timed(client, path)
                 rows.append(

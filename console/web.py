@@ -18,7 +18,7 @@ from console import auth
 from console.roles import ROLE_TITLES, Action, Role, may, scope, sees
 from console.settings import ConsoleSettings
 from reports import text
-from store import Store
+from store import Paging, Store, Tx
 from store.console import Session
 
 
@@ -285,3 +285,40 @@ def int_arg(value: str | None, default: int = 0, *, low: int = 0, high: int = 10
     except ValueError:
         return default
     return max(low, min(high, n))
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """A listing's page: the number asked (``?page=``; 1 when it is not a number) and the
+    console's page size."""
+
+    number: int
+    size: int
+
+    @classmethod
+    def of(cls, con: Console, page: str) -> Pager:
+        return cls(int_arg(page, 1, low=1), con.settings.page_size)
+
+    @property
+    def paging(self) -> Paging:
+        return Paging(self.size, (self.number - 1) * self.size)
+
+    def shown(self, total: int) -> dict[str, int]:
+        """The template's ``page`` and ``pages`` for a listing of ``total`` rows."""
+        return {"page": self.number, "pages": max(1, -(-total // self.size))}
+
+
+def refuse_unless_deciding(request: Request, session: Session, action: str, target: str) -> None:
+    """A decision (conflicts, holds, identities, periods) needs the deputy director's or the
+    administrator's role: another is refused and audited."""
+    if not may(session.user, Action.DECIDE):
+        refuse(request, session, action, target)
+
+
+def schools_of(con: Console, session: Session, tx: Tx) -> dict[str, str]:
+    """The schools a page offers to choose, by id: the store's (with their names) and the
+    configured ones the user sees (a store whose systems bring no school record, as the demo's,
+    has none of its own)."""
+    found = tx.queries.school_names(scope_of(session))
+    configured = {k: v for k, v in con.settings.school_names.items() if sees(session.user, k)}
+    return dict(sorted({**configured, **found}.items()))

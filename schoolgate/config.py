@@ -218,6 +218,14 @@ class StoreConfig(_Strict):
         )
 
 
+class BackupConfig(_Strict):
+    """The ``[backup]`` table."""
+
+    #: the folder ``schoolgate backup`` writes to when no ``--out`` is given, and whose backups
+    #: the web console lists
+    dir: Path | None = None
+
+
 class LogConfig(_Strict):
     format: Literal["json", "console"] = "json"
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -232,6 +240,7 @@ class GatewayConfig(_Strict):
     schools: list[SchoolConfig] = Field(default_factory=list)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    backup: BackupConfig = Field(default_factory=BackupConfig)
 
     @model_validator(mode="after")
     def _unique(self) -> GatewayConfig:

@@ -49,6 +49,15 @@ url = "sqlite:///{db}"
 [log]
 format = "console"
 
+# the web console lists the backups of this folder (`schoolgate backup` writes there)
+[backup]
+dir = "{backups}"
+
+# every system pulled on weekdays at 07:00 school time (`schoolgate run`; the console's
+# overview shows the next run)
+[schedule.defaults."*"]
+pull = "0 7 * * 1-5"
+
 [[schools]]
 id = "{school}"
 name = "МБОУ «Средняя школа № 7» (демо)"
@@ -167,7 +176,12 @@ def run(
     with simulators(school) as sims:
         cfg_path = directory / "schoolgate.toml"
         cfg_path.write_text(
-            CONFIG.format(db=(directory / "demo.db").as_posix(), school=school.school.id, **sims),
+            CONFIG.format(
+                db=(directory / "demo.db").as_posix(),
+                backups=(directory / "backups").as_posix(),
+                school=school.school.id,
+                **sims,
+            ),
             encoding="utf-8",
         )
         console.print(f"simulators: ES2 {sims['es2']}, АСИОУ {sims['asiou']}, О7 {sims['o7']}")
@@ -193,6 +207,7 @@ def run(
         reports.append(runner.push(store, sc.setup("asiou")))
         summary(console, store, sc.id, reports, [m.id for m in marks])
         written_reports = reconciliation(console, store, config, directory)
+        backup(console, config)
     console.print(
         f"[green]demo finished in {time.monotonic() - t0:.1f} s[/]; store: {directory / 'demo.db'}"
     )
@@ -282,6 +297,17 @@ def reconciliation(
                               tz=tz, school_name=sc.name)  # fmt: skip
                 paths.append(control)
     return paths
+
+
+def backup(console: Console, config: GatewayConfig) -> Path | None:
+    """A backup of the demo store into ``[backup] dir`` (the console's «Резервные копии»)."""
+    from ops.backup import make_backup
+
+    if config.backup.dir is None:
+        return None
+    made = make_backup(config.store.url, config.backup.dir)
+    console.print(f"backup: {made}", highlight=False)
+    return made
 
 
 def summary(

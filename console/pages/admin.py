@@ -12,11 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from console import users as user_ops
 from console.roles import ROLE_TITLES, Action, Role, may
 from console.web import (
+    Pager,
     check_csrf,
     console_of,
     current,
     form_of,
-    int_arg,
     redirect,
     refuse,
     render,
@@ -24,7 +24,6 @@ from console.web import (
     scope_of,
 )
 from core.errors import GatewayError, StoreError
-from store import Paging
 from store.console import Session
 from store.queries import AuditFilter
 
@@ -133,14 +132,13 @@ def audit(
     if session.user.role == Role.DIRECTOR:
         require(session, Action.DECIDE)
     con = console_of(request)
-    size = con.settings.page_size
-    number = int_arg(page, 1, low=1)
+    pager = Pager.of(con, page)
     where = AuditFilter(scope_of(session), login or None, action or None)
     with con.store.read() as tx:
-        found = tx.queries.console_audit(where, Paging(size, (number - 1) * size))
+        found = tx.queries.console_audit(where, pager.paging)
     return render(
         request, session, "audit.html.j2", entries=found, actions=ACTIONS, outcomes=OUTCOMES,
-        login=login, action=action, page=number, pages=max(1, -(-found.total // size)),
+        login=login, action=action, **pager.shown(found.total),
     )  # fmt: skip
 
 

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from console.roles import Action
-from console.web import COUNT, NotFound, console_of, current, int_arg, render, require, scope_of
-from store import Paging
+from console.web import COUNT, NotFound, Pager, console_of, current, render, require, scope_of
 from store.console import Session
 from store.queries import OverviewFilter
 
@@ -34,8 +33,7 @@ def overview(
 ) -> Response:
     require(session, Action.VIEW)
     con = console_of(request)
-    size = con.settings.page_size
-    number = int_arg(page, 1, low=1)
+    pager = Pager.of(con, page)
     where = OverviewFilter(
         schools=scope_of(session),
         system=system or None,
@@ -43,9 +41,7 @@ def overview(
         search=q.strip()[:100] or None,
     )
     with con.store.read() as tx:
-        rows, totals = tx.queries.overview(
-            where, Paging(size, (number - 1) * size), con.settings.configured
-        )
+        rows, totals = tx.queries.overview(where, pager.paging, con.settings.configured)
     next_runs = (
         con.settings.next_runs([(r.school_id, r.system) for r in rows.items])
         if con.settings.next_runs is not None
@@ -63,8 +59,7 @@ def overview(
         state=state,
         states=STATES,
         systems=SYSTEMS,
-        page=number,
-        pages=max(1, -(-rows.total // size)),
+        **pager.shown(rows.total),
     )
 
 
@@ -79,15 +74,14 @@ def runs(
 ) -> Response:
     require(session, Action.VIEW, school or None)
     con = console_of(request)
-    size = con.settings.page_size
-    number = int_arg(page, 1, low=1)
+    pager = Pager.of(con, page)
     with con.store.read() as tx:
         found = tx.queries.scoped_runs(
             scope_of(session),
             school_id=school or None,
             system=system or None,
             statuses=(status,) if status else (),
-            paging=Paging(size, (number - 1) * size),
+            paging=pager.paging,
         )
     return render(
         request,
@@ -98,8 +92,7 @@ def runs(
         system=system,
         status=status,
         systems=SYSTEMS,
-        page=number,
-        pages=max(1, -(-found.total // size)),
+        **pager.shown(found.total),
     )
 
 
@@ -111,14 +104,13 @@ def run_detail(
     page: str = "1",
 ) -> Response:
     con = console_of(request)
-    size = con.settings.page_size
-    number = int_arg(page, 1, low=1)
+    pager = Pager.of(con, page)
     with con.store.read() as tx:
         run = tx.queries.run(run_id)
         if run is None:
             raise NotFound(f"Запуска № {run_id} нет.")
         require(session, Action.VIEW, run.school_id)
-        findings, by_status = tx.queries.run_findings(run, Paging(size, (number - 1) * size))
+        findings, by_status = tx.queries.run_findings(run, pager.paging)
     counts = {k: v for k, v in sorted(run.counts.items()) if isinstance(v, dict)}
     found = {c for v in counts.values() for c in v if isinstance(v.get(c), int)}
     columns = [c for c in COUNT if c in found] + sorted(found - set(COUNT))
@@ -131,6 +123,5 @@ def run_detail(
         columns=columns,
         findings=findings,
         by_status=by_status,
-        page=number,
-        pages=max(1, -(-findings.total // size)),
+        **pager.shown(findings.total),
     )

@@ -15,21 +15,20 @@ from console.names import PageNames
 from console.roles import Action, may
 from console.web import (
     NotFound,
+    Pager,
     address,
     check_csrf,
     console_of,
     current,
     form_of,
-    int_arg,
     redirect,
-    refuse,
+    refuse_unless_deciding,
     render,
     require,
     scope_of,
 )
 from core.entities import Entity
 from core.errors import GatewayError, StoreError
-from store import Paging
 from store.console import Session
 from store.queries import QueueScope
 from sync import resolutions
@@ -38,6 +37,27 @@ router = APIRouter()
 CONFLICT_STATUSES = ("open", "waiting", "rejected", "noted", "resolved")
 HOLD_STATUSES = ("waiting", "approved", "discarded")
 REVIEW_STATUSES = ("open", "linked", "rejected")
+
+
+def _scope(
+    session: Session,
+    school: str,
+    status: str,
+    known: tuple[str, ...],
+    search: str = "",
+    longest: int = 0,
+    **more: Any,
+) -> QueueScope:
+    """A queue's rows the page lists: the user's schools (or the one asked), the status asked
+    when it is one the queue knows (else every status), the search text (at most ``longest``
+    characters) when given."""
+    return QueueScope(
+        schools=scope_of(session),
+        school_id=school or None,
+        statuses=(status,) if status in known else (),
+        search=search.strip()[:longest] or None,
+        **more,
+    )
 
 
 def _comment(form: dict[str, str]) -> str | None:
@@ -82,19 +102,14 @@ def conflicts(
 ) -> Response:
     require(session, Action.VIEW, school or None)
     con = console_of(request)
-    size = con.settings.page_size
-    number = int_arg(page, 1, low=1)
-    statuses = (status,) if status in CONFLICT_STATUSES else ()
-    where = QueueScope(
-        schools=scope_of(session),
-        school_id=school or None,
-        system=system or None,
-        statuses=statuses,
-        kinds=(kind,) if kind else (),
-        search=q.strip()[:64] or None,
-    )
+    pager = Pager.of(con, page)
+    where = _scope(
+        session, school, status, CONFLICT_STATUSES, q, 64,
+        system=system or None, kinds=(kind,) if kind else (),
+    )  # fmt: skip
+    statuses = where.statuses
     with con.store.read() as tx:
-        found = tx.queries.conflict_queue(where, Paging(size, (number - 1) * size))
+        found = tx.queries.conflict_queue(where, pager.paging)
         kinds = tx.queries.queue_kinds(scope_of(session), statuses)
     return render(
         request,
@@ -108,8 +123,7 @@ def conflicts(
         status=status,
         kind=kind,
         q=q,
-        page=number,
-        pages=max(1, -(-found.total // size)),
+        **pager.shown(found.total),
     )
 
 
@@ -156,8 +170,7 @@ async def resolve(
 ) -> Response:
     form = await form_of(request)
     check_csrf(request, session, form, "conflict_resolve")
-    if not may(session.user, Action.DECIDE):
-        refuse(request, session, "conflict_resolve", f"conflict:{conflict_id}")
+    refuse_unless_deciding(request, session, "conflict_resolve", f"conflict:{conflict_id}")
     con = console_of(request)
     with con.store.read() as tx:
         c = tx.queries.conflict(conflict_id)
@@ -201,15 +214,10 @@ def holds(
 ) -> Response:
     require(session, Action.VIEW, school or None)
     con = console_of(request)
-    size = con.settings.page_size
-    number = int_arg(page, 1, low=1)
-    where = QueueScope(
-        schools=scope_of(session),
-        school_id=school or None,
-        statuses=(status,) if status in HOLD_STATUSES else (),
-    )
+    pager = Pager.of(con, page)
+    where = _scope(session, school, status, HOLD_STATUSES)
     with con.store.read() as tx:
-        found = tx.queries.scoped_holds(where, Paging(size, (number - 1) * size))
+        found = tx.queries.scoped_holds(where, pager.paging)
     return render(
         request,
         session,
@@ -218,8 +226,7 @@ def holds(
         statuses=HOLD_STATUSES,
         school=school,
         status=status,
-        page=number,
-        pages=max(1, -(-found.total // size)),
+        **pager.shown(found.total),
     )
 
 
@@ -235,8 +242,7 @@ async def decide_hold(
     check_csrf(request, session, form, action)
     if decision not in ("approve", "discard"):
         raise NotFound()
-    if not may(session.user, Action.DECIDE):
-        refuse(request, session, action, f"hold:{hold_id}")
+    refuse_unless_deciding(request, session, action, f"hold:{hold_id}")
     con = console_of(request)
     with con.store.read() as tx:
         hold = tx.holds.get(hold_id)
@@ -273,16 +279,10 @@ def identities(
 ) -> Response:
     require(session, Action.VIEW, school or None)
     con = console_of(request)
-    size = con.settings.page_size
-    number = int_arg(page, 1, low=1)
-    where = QueueScope(
-        schools=scope_of(session),
-        school_id=school or None,
-        statuses=(status,) if status in REVIEW_STATUSES else (),
-        search=q.strip()[:128] or None,
-    )
+    pager = Pager.of(con, page)
+    where = _scope(session, school, status, REVIEW_STATUSES, q, 128)
     with con.store.read() as tx:
-        found = tx.queries.scoped_reviews(where, Paging(size, (number - 1) * size))
+        found = tx.queries.scoped_reviews(where, pager.paging)
         wanted: dict[Entity, set[str]] = {}
         for r in found.items:
             wanted.setdefault(Entity(r.entity), set()).update(r.candidate_ids)
@@ -299,8 +299,7 @@ def identities(
         school=school,
         status=status,
         q=q,
-        page=number,
-        pages=max(1, -(-found.total // size)),
+        **pager.shown(found.total),
     )
 
 
@@ -316,8 +315,7 @@ async def decide_identity(
     check_csrf(request, session, form, action)
     if decision not in ("link", "reject"):
         raise NotFound()
-    if not may(session.user, Action.DECIDE):
-        refuse(request, session, action, f"review:{item_id}")
+    refuse_unless_deciding(request, session, action, f"review:{item_id}")
     con = console_of(request)
     with con.store.read() as tx:
         item = tx.queries.review(item_id)

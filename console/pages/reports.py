@@ -13,20 +13,21 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from console.roles import Action, may
+from console.roles import Action
 from console.web import (
     Console,
     NotFound,
+    Pager,
     address,
     check_csrf,
     console_of,
     current,
     form_of,
-    int_arg,
     redirect,
-    refuse,
+    refuse_unless_deciding,
     render,
     require,
+    schools_of,
     scope_of,
     tz_of,
 )
@@ -37,7 +38,7 @@ from reports import text
 from reports.names import Names
 from reports.reconcile.view import OUTCOME_COLUMNS, SECTIONS, ReconciliationView
 from reports.render.xlsx import write_xlsx
-from store import Paging, Reconciliation, Tx
+from store import Reconciliation, Tx
 from store.console import Session
 from store.queries import Roster
 from sync import periods as period_ops
@@ -55,12 +56,9 @@ def reconciliations(
 ) -> Response:
     require(session, Action.VIEW, school or None)
     con = console_of(request)
-    size = con.settings.page_size
-    number = int_arg(page, 1, low=1)
+    pager = Pager.of(con, page)
     with con.store.read() as tx:
-        found = tx.queries.scoped_reconciliations(
-            scope_of(session), school or None, Paging(size, (number - 1) * size)
-        )
+        found = tx.queries.scoped_reconciliations(scope_of(session), school or None, pager.paging)
     return render(
         request,
         session,
@@ -68,8 +66,7 @@ def reconciliations(
         recs=found,
         school=school,
         section_titles=text.SECTION,
-        page=number,
-        pages=max(1, -(-found.total // size)),
+        **pager.shown(found.total),
     )
 
 
@@ -147,8 +144,7 @@ def reconciliation(
 ) -> Response:
     cls = request.query_params.get("class", cls)
     con = console_of(request)
-    size = con.settings.page_size
-    number = int_arg(page, 1, low=1)
+    pager = Pager.of(con, page)
     with con.store.read() as tx:
         rec = tx.queries.reconciliation(rec_id)
         if rec is None:
@@ -158,9 +154,7 @@ def reconciliation(
         buckets: list[dict[str, object]] = []
         rows = None
         if level == "rows":
-            found = tx.queries.reconciliation_rows(
-                rec_id, _arg(cls), _arg(subject), Paging(size, (number - 1) * size)
-            )
+            found = tx.queries.reconciliation_rows(rec_id, _arg(cls), _arg(subject), pager.paging)
             pupils = {i.pupil_id for i in found.items if i.pupil_id} | {
                 i.record_id for i in found.items if i.entity == "pupils" and i.record_id
             }
@@ -209,8 +203,7 @@ def reconciliation(
         sections=SECTIONS,
         section_titles=text.SECTION,
         outcome_columns=OUTCOME_COLUMNS,
-        page=number,
-        pages=max(1, -(-rows[0].total // size)) if rows else 1,
+        **pager.shown(rows[0].total if rows else 0),
     )
 
 
@@ -222,7 +215,7 @@ def control(
     require(session, Action.VIEW, school or None)
     con = console_of(request)
     with con.store.read() as tx:
-        schools = tx.queries.school_names(scope_of(session))
+        schools = schools_of(con, session, tx)
     chosen = school or next(iter(schools), "")
     report = None
     if con.settings.control_report is not None and chosen:
@@ -248,7 +241,7 @@ def periods(
     con = console_of(request)
     with con.store.read() as tx:
         rows = tx.queries.period_rows(scope_of(session), school or None)
-        schools = tx.queries.school_names(scope_of(session))
+        schools = schools_of(con, session, tx)
     return render(
         request,
         session,
@@ -272,8 +265,7 @@ async def period_decide(
     check_csrf(request, session, form, action)
     if decision not in ("close", "reopen"):
         raise NotFound()
-    if not may(session.user, Action.DECIDE):
-        refuse(request, session, action, f"period:{period_id}")
+    refuse_unless_deciding(request, session, action, f"period:{period_id}")
     con = console_of(request)
     with con.store.read() as tx:
         found = tx.queries.records_by_id(Entity.PERIODS, [period_id]).get(period_id)

@@ -5,7 +5,7 @@ JSON and CSV (:mod:`.output`)."""
 
 from reports.control.engine import ControlRun, run_control
 from reports.control.model import SECTIONS, ControlResult, CourseStats, Finding
-from reports.control.output import FORMATS, write_control
+from reports.control.output import FORMATS, control_fragment, write_control
 from reports.control.scope import ControlScope, resolve_scope
 from reports.control.settings import ControlSettings
 
@@ -18,6 +18,7 @@ __all__ = [
     "ControlSettings",
     "CourseStats",
     "Finding",
+    "control_fragment",
     "resolve_scope",
     "run_control",
     "write_control",

@@ -40,15 +40,17 @@ def run_control(
     tz: dt.tzinfo = dt.UTC,
     school_name: str = "",
     now: dt.datetime | None = None,
+    roster: Roster | None = None,
 ) -> ControlRun:
     """Check the school's journal over a period (by name) or a month (``YYYY-MM``), as of
-    ``now`` (default: the present, in the school's time zone)."""
+    ``now`` (default: the present, in the school's time zone); ``roster``: the school's, when
+    the caller has read it in the same transaction already."""
     settings = settings or ControlSettings()
     deadlines = deadlines or Deadlines(timezone=tz)
     made_at = now or dt.datetime.now(dt.UTC)
     as_of = made_at.astimezone(tz).date()
     q = tx.queries
-    roster = q.roster(school_id)
+    roster = roster if roster is not None else q.roster(school_id)
     scope = resolve_scope(roster.periods, period=period, month=month, as_of=as_of)
     class_ids = (
         None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from reports.control.engine import ControlRun, run_control
 from reports.control.model import INFORMATIONAL, SECTIONS
@@ -11,10 +12,10 @@ from reports.control.settings import ControlSettings
 from reports.control.view import SECTION_SHORT, SECTION_TITLE, ControlView
 from reports.errors import ReportError
 from reports.render.csv_out import write_csv
-from reports.render.html import render_html
+from reports.render.html import render_html, render_string
 from reports.render.json_out import write_json
 from reports.render.xlsx import write_xlsx
-from store import Store
+from store import Store, Tx
 from sync.rules import Deadlines
 
 FORMATS = ("html", "xlsx", "json", "csv")
@@ -52,16 +53,7 @@ def write_control(
         view = ControlView(tx, run)
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "html":
-            render_html(
-                "control.html.j2",
-                out,
-                view=view,
-                sections=SECTIONS,
-                informational=INFORMATIONAL,
-                section_titles=SECTION_TITLE,
-                section_short=SECTION_SHORT,
-                generated=view.run.made_at.astimezone(tz).strftime("%d.%m.%Y %H:%M"),
-            )
+            render_html("control.html.j2", out, **_context(view))
         elif fmt == "xlsx":
             write_xlsx(view.document(), out)
         elif fmt == "csv":
@@ -69,3 +61,29 @@ def write_control(
         else:
             write_json(view.payload(), out)
     return run
+
+
+def _context(
+    view: ControlView, row_limit: int | None = None, generated: dt.datetime | None = None
+) -> dict[str, Any]:
+    made = (generated or view.run.made_at).astimezone(view.run.tz)
+    return {
+        "view": view,
+        "sections": SECTIONS,
+        "informational": INFORMATIONAL,
+        "section_titles": SECTION_TITLE,
+        "section_short": SECTION_SHORT,
+        "generated": made.strftime("%d.%m.%Y %H:%M"),
+        "row_limit": row_limit,
+    }
+
+
+def control_fragment(
+    tx: Tx, run: ControlRun, *, row_limit: int | None = None, generated: dt.datetime | None = None
+) -> str:
+    """The report's content as an HTML fragment (no ``<html>``, no styles; the charts inline
+    SVG) for a page that has its own: the web console. ``row_limit``: at most this many rows of
+    each detail section (their count is still given in full); ``generated``: when it was made,
+    if not at the moment it is as of."""
+    context = _context(ControlView(tx, run), row_limit, generated)
+    return render_string("control_body.html.j2", **context)

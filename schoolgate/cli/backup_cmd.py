@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from core.errors import ConfigError
 from ops.backup import make_backup, prune, read_manifest, restore
 from schoolgate.cli._common import ConfigOpt, config_or_default, console, reported_errors
 
@@ -24,8 +25,11 @@ def _rows(n: int) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("backup")
     def backup(
-        out: Annotated[Path, typer.Option("--out", help="folder that holds the backups")],
         config: ConfigOpt = None,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="folder that holds the backups (default: [backup] dir)"),
+        ] = None,
         keep_weekly: Annotated[
             int | None,
             typer.Option(
@@ -40,6 +44,11 @@ def register(app: typer.Typer) -> None:
         PostgreSQL) into a new folder under --out, with a checksum manifest."""
         with reported_errors():
             cfg = config_or_default(config)
+            out = out or cfg.backup.dir
+            if out is None:
+                raise ConfigError(
+                    "name the backups' folder: --out DIR or [backup] dir", key="backup.dir"
+                )
             made = make_backup(cfg.store.url, out, password=cfg.store.secret())
             manifest = read_manifest(made)
             console.print(

@@ -21,6 +21,7 @@ import typer
 from api import ApiSettings, SchoolSetup, create_app
 from console import ConsoleSettings, mount_console
 from core.errors import StoreError
+from schoolgate import console_seams as seams
 from schoolgate import runner
 from schoolgate.cli._common import config_or_default, err_console, reported_errors
 from schoolgate.config import GatewayConfig
@@ -76,10 +77,10 @@ def _listen(host: str, port: int, *, shared: bool) -> socket.socket:
 
 def console_settings(cfg: GatewayConfig, *, secure: bool = True) -> ConsoleSettings:
     """The console's settings from the configuration: its schools and systems, their time zones,
-    and the held pull run again after a person approves it.
-
-    Seams the lead wires at merge (see console.seams): ``next_runs`` (ops schedules),
-    ``backups`` (ops backups), ``control_report`` (reports/control)."""
+    and the seams (:mod:`console.seams`, made in :mod:`schoolgate.console_seams`): the next run
+    of each school's system from ``[schedule]``, the backups in ``[backup] dir`` (none
+    configured: the page says so), the journal-control report with ``[control]``'s norms, and
+    the held pull run again after a person approves it."""
 
     def approve(store: Store, hold_id: int, by: str) -> str:
         from sync import resolutions
@@ -100,6 +101,9 @@ def console_settings(cfg: GatewayConfig, *, secure: bool = True) -> ConsoleSetti
         configured=[(s.id, key) for s in cfg.schools for key in s.systems],
         timezones={s.id: s.timezone for s in cfg.schools},
         school_names={s.id: s.name for s in cfg.schools},
+        next_runs=seams.next_runs(cfg),
+        backups=seams.backups(cfg.backup.dir) if cfg.backup.dir is not None else None,
+        control_report=seams.ControlReports.of(cfg),
         approve_hold=approve,
     )
 

@@ -166,6 +166,54 @@ def test_lock_out_after_failed_sign_ins(browser: object, served: Served) -> None
     assert page.get_by_role("heading", name="Школы и системы").count() == 1  # type: ignore[attr-defined]
 
 
+def _report(page: object, url: str, school: str) -> None:
+    """Open the school's control page and wait until its report is built (the first look at a
+    school may find it being built)."""
+    for _ in range(300):
+        page.goto(f"{url}/console/control?school={school}")  # type: ignore[attr-defined]
+        if page.locator("#verdict").count():  # type: ignore[attr-defined]
+            return
+        assert "Отчёт составляется" in page.content()  # type: ignore[attr-defined]
+        page.wait_for_timeout(200)  # type: ignore[attr-defined]
+    raise AssertionError("the control report was not built in a minute")
+
+
+def test_next_run_backups_and_control_report_show(browser: object, served: Served) -> None:
+    """The seams as ``schoolgate serve`` wires them: the schedule's next run, the backup ops
+    made, the journal-control report with its charts drawn."""
+    from bench.console_world import PASSWORDS
+
+    w = served.world
+    for width in WIDTHS:
+        page = _page(browser, width)
+        _sign_in(page, served.url, "admin", PASSWORDS["admin"])  # backups: the admin's alone
+        row = page.locator("tr", has_text=w.school_name).filter(has_text="Электронная школа")  # type: ignore[attr-defined]
+        nxt = row.locator("td[data-label='Следующий запуск']").inner_text()
+        assert re.fullmatch(r"\d\d\.\d\d\.20\d\d 06:30", nxt.strip()), nxt  # Yekaterinburg
+        page.goto(f"{served.url}/console/backups")  # type: ignore[attr-defined]
+        listed = page.locator("table tbody tr")  # type: ignore[attr-defined]
+        assert listed.count() == 1
+        assert re.match(r"schoolgate-\d{8}-\d{6}", listed.locator("th").inner_text())
+        assert "готова" in listed.inner_text()
+        _report(page, served.url, w.school_id)
+        assert "проверять нечего" not in page.locator("#verdict").inner_text()  # type: ignore[attr-defined]
+        charts = page.locator("div.report figure svg")  # type: ignore[attr-defined]
+        assert charts.count() >= 2
+        for i in range(charts.count()):
+            box = charts.nth(i).bounding_box()
+            assert box is not None and box["width"] > 50 and box["height"] > 20, box
+        for figure in page.locator("div.report figure").all():  # type: ignore[attr-defined]
+            box = figure.bounding_box()
+            assert box["x"] + box["width"] <= WIDTHS[width][0] + 1  # within the screen
+        heat = page.locator("#heatmap svg rect")  # type: ignore[attr-defined]
+        assert heat.count() > 10  # cells drawn, not an empty frame
+        page.screenshot(path=str(OUT / f"control-report-{width}.png"), full_page=True)  # type: ignore[attr-defined]
+        overflow = page.evaluate(  # type: ignore[attr-defined]
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, (width, overflow)
+
+
 def test_screenshots_of_every_page(browser: object, served: Served) -> None:
     from bench.console_world import PASSWORDS
 
@@ -184,6 +232,7 @@ def test_screenshots_of_every_page(browser: object, served: Served) -> None:
         "reconciliation-class": f"/reconciliations/{rec}?class={w.class_id}",
         "reconciliation-rows": f"/reconciliations/{rec}?class={w.class_id}&subject={w.subject_id}",
         "control": "/control",
+        "control-school": f"/control?school={w.school_id}",
         "periods": "/periods",
         "backups": "/backups",
         "users": "/users",
@@ -195,6 +244,7 @@ def test_screenshots_of_every_page(browser: object, served: Served) -> None:
         page.goto(f"{served.url}/console/login")  # type: ignore[attr-defined]
         page.screenshot(path=str(OUT / f"login-{width}.png"), full_page=True)  # type: ignore[attr-defined]
         _sign_in(page, served.url, "admin", PASSWORDS["admin"])
+        _report(page, served.url, w.school_id)  # built before its screenshot
         for name, path in pages.items():
             resp = page.goto(f"{served.url}/console{path}")  # type: ignore[attr-defined]
             assert resp.status == 200, name

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from bench.console_world import PASSWORDS, World, build
-from console import ConsoleSettings, create_console
+from console import create_console
+from ops.backup import make_backup
+from schoolgate.cli.serve_cmd import console_settings
+from schoolgate.console_seams import ControlReports
 from store import Store
+from tests.console.conftest import gateway_config
 
 
 def pages(world: World) -> list[str]:
@@ -32,6 +38,7 @@ def pages(world: World) -> list[str]:
         f"/reconciliations/{rec}?class={cls}",
         f"/reconciliations/{rec}?class={cls}&subject={subj}",
         "/control",
+        f"/control?school={world.school_id}",
         "/periods",
         "/backups",
         "/users",
@@ -39,10 +46,20 @@ def pages(world: World) -> list[str]:
     ]
 
 
-def statements(store: Store, rows: int) -> Iterator[tuple[str, int, int]]:
-    """(page, statements, rows shown) for every page of a world with ``rows`` of each kind."""
+def statements(
+    store: Store, rows: int, backups: Path | None = None
+) -> Iterator[tuple[str, int, int]]:
+    """(page, statements, rows shown) for every page of a world with ``rows`` of each kind,
+    the seams wired as ``schoolgate serve`` wires them (the control report built on the page's
+    first request: counted too)."""
     world = build(store, rows)
-    app = create_console(store, ConsoleSettings(cookie_secure=False, page_size=1000))
+    settings = console_settings(gateway_config(world, backups), secure=False)
+    # the configured pairs left out, as before the seams were wired: see the xfail below
+    # the report built within the request (it waits for it), its statements counted with it
+    report = ControlReports.of(gateway_config(world, backups), wait=60)
+    app = create_console(
+        store, replace(settings, page_size=1000, configured=(), control_report=report)
+    )
     count = [0]
 
     def counted(*_: object) -> None:
@@ -70,9 +87,12 @@ def statements(store: Store, rows: int) -> Iterator[tuple[str, int, int]]:
 def test_statements_do_not_grow_with_rows(tmp_path, request) -> None:
     counts: dict[int, dict[str, tuple[int, int]]] = {}
     for rows in (10, 1000):
-        with Store.open(f"sqlite:///{tmp_path}/store-{rows}.db") as store:
+        url = f"sqlite:///{tmp_path}/store-{rows}.db"
+        with Store.open(url) as store:
             store.upgrade()
-            counts[rows] = {p: (n, shown) for p, n, shown in statements(store, rows)}
+            out = tmp_path / f"backups-{rows}"
+            make_backup(url, out)
+            counts[rows] = {p: (n, shown) for p, n, shown in statements(store, rows, out)}
     for path, (small, _shown) in counts[10].items():
         big, _ = counts[1000][path]
         assert big == small, f"{path}: {small} statements for 10 rows, {big} for 1,000"
@@ -82,6 +102,9 @@ def test_statements_do_not_grow_with_rows(tmp_path, request) -> None:
     assert counts[1000]["/holds"][1] > 500
     assert counts[1000]["/identities"][1] > 500
     assert counts[1000]["/"][1] > 500
+    # the seams were wired: the backup listed, the report shown
+    report = next(p for p in counts[10] if p.startswith("/control?school="))
+    assert counts[10]["/backups"][1] == 2 and counts[10][report][1] > 10
 
 
 @pytest.mark.postgres
@@ -90,3 +113,26 @@ def test_statements_on_postgresql(pg_url: str) -> None:
         store.upgrade()
         found = {p: n for p, n, _ in statements(store, 10)}
     assert all(0 < n <= 20 for n in found.values()), found
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(
+    strict=True,
+    reason="store/queries/console.py _configured: cast(json.dumps(...), JSONB) binds the JSON "
+    "text as a JSON string scalar, so jsonb_array_elements fails ('cannot extract elements "
+    "from a scalar'): the overview of `schoolgate serve` on PostgreSQL with any configured "
+    "school answers 503 (store/ is another engineer's; reported)",
+)
+def test_overview_with_configured_pairs_on_postgresql(pg_url: str) -> None:
+    with Store.open(pg_url) as store:
+        store.upgrade()
+        world = build(store, 10)
+        app = create_console(store, console_settings(gateway_config(world), secure=False))
+        client = TestClient(app, base_url="http://testserver")
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+        assert token is not None
+        client.post(
+            "/login",
+            data={"csrf": token.group(1), "login": "admin", "password": PASSWORDS["admin"]},
+        )
+        assert client.get("/").status_code == 200

@@ -56,3 +56,18 @@ def test_backup_with_retention_then_restore(tmp_path: Path) -> None:
     again = runner.invoke(app, ["restore", "--from", str(newest), "--store", target])
     assert again.exit_code == 2
     assert "не пустое" in again.output
+
+
+def test_backup_goes_to_the_configured_folder_without_out(tmp_path: Path) -> None:
+    """``[backup] dir`` is where ``schoolgate backup`` writes without ``--out`` (and what the
+    console lists); neither given: a clear refusal."""
+    config, _url = _config(tmp_path)
+    refused = runner.invoke(app, ["backup", "--config", str(config)])
+    assert refused.exit_code != 0 and "[backup] dir" in refused.output
+    data = tomli_w.dumps(
+        {"store": {"url": _url}, "backup": {"dir": str(tmp_path / "configured")}}
+    ).encode()
+    config.write_bytes(data)
+    result = runner.invoke(app, ["backup", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert [b.manifest is not None for b in list_backups(tmp_path / "configured")] == [True]

@@ -1,7 +1,6 @@
 """The permission matrix of the HTTP surfaces, generated from the application's routes.
 
-Each surface (the feed/write API today; the console's table is added beside it) is one
-:class:`Surface`: a rule per (method, path template) and the roles to try. :func:`routes_of`
+Each token surface (the feed/write API) is one :class:`Surface`: a rule per (method, path template) and the roles to try. :func:`routes_of`
 lists what the FastAPI application really serves — walking included routers — so a route added
 without a rule makes :func:`missing_rules` non-empty and the test fails. :func:`cells` crosses
 every role with every route and says what must come back:
@@ -152,5 +151,177 @@ API = Surface(
     docs=frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}),
 )
 
-#: every surface the matrix covers; the console's table joins here when it lands
-SURFACES: dict[str, Surface] = {"api": API}
+
+# -- the web console --------------------------------------------------------------------------------
+#: who may use a console route (:mod:`console.roles`):
+#:   public      anyone, signed in or not (the sign-in form, the server's ``/``)
+#:   signed_in   any session (lists are scoped to the user's schools; signing out)
+#:   view        any role, the school of the object in the path its own (director included)
+#:   audit       administrator and deputy director (a director is refused)
+#:   decide      administrator, and a deputy director of the object's school
+#:   administer  the administrator alone
+Need = Literal["public", "signed_in", "view", "audit", "decide", "administer"]
+#: what a console request tries: a GET, or a POST with no CSRF token, another session's, its own
+Attempt = Literal["GET", "POST no token", "POST foreign token", "POST valid token"]
+ATTEMPTS: tuple[Attempt, ...] = ("GET", "POST no token", "POST foreign token", "POST valid token")
+#: what must come back:
+#:   page       200
+#:   redirect   307 (the server's ``/`` sends to ``/console/``)
+#:   sign_in    303 to the sign-in form (a page asked without a session)
+#:   done       303 back to a page: the POST was carried out (or refused as a business matter)
+#:   answered   the sign-in form's POST with a valid form token: neither 403 nor 405 nor 5xx
+#:   forbidden  403 (no session on a POST, a missing or foreign CSRF token, a role or school
+#:              the route does not allow)
+#:   method     405: the route does not take that method
+ConsoleExpect = Literal["page", "redirect", "sign_in", "done", "answered", "forbidden", "method"]
+
+
+@dataclass(frozen=True)
+class ConsoleRule:
+    need: Need
+    #: the path names an object of a school (a run, a conflict, a hold…): the school must be
+    #: the user's
+    school: bool = False
+    #: a public GET that sends elsewhere (307) rather than answering a page
+    redirect: bool = False
+
+
+@dataclass(frozen=True)
+class ConsoleRole:
+    """A person at the console: ``login`` of a user of :mod:`bench.console_world` (``None``:
+    not signed in), its role, and whether the world's school is theirs."""
+
+    name: str
+    login: str | None
+    role: str | None
+    own_school: bool = True
+
+
+CONSOLE_ROLES = (
+    ConsoleRole("anonymous", None, None),
+    ConsoleRole("deputy", "deputy", "deputy"),
+    ConsoleRole("deputy-other-school", "other", "deputy", own_school=False),
+    ConsoleRole("director", "director", "director"),
+    ConsoleRole("administrator", "admin", "admin"),
+)
+
+_C = "/console"
+CONSOLE_RULES: dict[tuple[str, str], ConsoleRule] = {
+    ("GET", "/"): ConsoleRule("public", redirect=True),
+    ("GET", f"{_C}/login"): ConsoleRule("public"),
+    ("POST", f"{_C}/login"): ConsoleRule("public"),
+    ("POST", f"{_C}/logout"): ConsoleRule("signed_in"),
+    ("GET", f"{_C}/"): ConsoleRule("signed_in"),
+    ("GET", f"{_C}/runs"): ConsoleRule("signed_in"),
+    ("GET", f"{_C}/runs/{{run_id}}"): ConsoleRule("view", school=True),
+    ("GET", f"{_C}/conflicts"): ConsoleRule("signed_in"),
+    ("GET", f"{_C}/conflicts/{{conflict_id}}"): ConsoleRule("view", school=True),
+    ("POST", f"{_C}/conflicts/{{conflict_id}}/resolve"): ConsoleRule("decide", school=True),
+    ("GET", f"{_C}/holds"): ConsoleRule("signed_in"),
+    ("POST", f"{_C}/holds/{{hold_id}}/{{decision}}"): ConsoleRule("decide", school=True),
+    ("GET", f"{_C}/identities"): ConsoleRule("signed_in"),
+    ("POST", f"{_C}/identities/{{item_id}}/{{decision}}"): ConsoleRule("decide", school=True),
+    ("GET", f"{_C}/reconciliations"): ConsoleRule("signed_in"),
+    ("GET", f"{_C}/reconciliations/{{rec_id}}"): ConsoleRule("view", school=True),
+    ("GET", f"{_C}/reconciliations/{{rec_id}}.xlsx"): ConsoleRule("view", school=True),
+    ("GET", f"{_C}/control"): ConsoleRule("signed_in"),
+    ("GET", f"{_C}/periods"): ConsoleRule("signed_in"),
+    ("POST", f"{_C}/periods/{{period_id}}/{{decision}}"): ConsoleRule("decide", school=True),
+    ("GET", f"{_C}/audit"): ConsoleRule("audit"),
+    ("GET", f"{_C}/backups"): ConsoleRule("administer"),
+    ("GET", f"{_C}/users"): ConsoleRule("administer"),
+    ("POST", f"{_C}/users"): ConsoleRule("administer"),
+    ("POST", f"{_C}/users/{{login}}/{{what}}"): ConsoleRule("administer"),
+}
+
+
+@dataclass(frozen=True)
+class ConsoleSurface:
+    name: str
+    rules: dict[tuple[str, str], ConsoleRule]
+    roles: tuple[ConsoleRole, ...]
+
+    @staticmethod
+    def serves(path: str) -> bool:
+        """Whether a route of the server belongs to the console (mounted at ``/console``, and
+        the server's ``/`` that sends there)."""
+        return path == "/" or path == _C or path.startswith(_C + "/")
+
+
+CONSOLE = ConsoleSurface("console", CONSOLE_RULES, CONSOLE_ROLES)
+
+
+@dataclass(frozen=True)
+class ConsoleCell:
+    role: ConsoleRole
+    attempt: Attempt
+    path: str
+    expect: ConsoleExpect
+
+
+def console_routes(app: Any) -> set[tuple[str, str]]:
+    return {r for r in routes_of(app) if ConsoleSurface.serves(r[1])}
+
+
+def console_missing_rules(app: Any, surface: ConsoleSurface = CONSOLE) -> set[tuple[str, str]]:
+    return console_routes(app) - set(surface.rules)
+
+
+def console_stale_rules(app: Any, surface: ConsoleSurface = CONSOLE) -> set[tuple[str, str]]:
+    return set(surface.rules) - console_routes(app)
+
+
+def _permitted(rule: ConsoleRule, role: ConsoleRole) -> bool:
+    if rule.need in ("public", "signed_in"):
+        return True
+    if rule.school and not role.own_school and role.role != "admin":
+        return False
+    return {
+        "view": True,
+        "audit": role.role in ("admin", "deputy"),
+        "decide": role.role in ("admin", "deputy"),
+        "administer": role.role == "admin",
+    }[rule.need]
+
+
+def console_expect(
+    methods: frozenset[str], rule: ConsoleRule, role: ConsoleRole, attempt: Attempt
+) -> ConsoleExpect:
+    """What ``attempt`` by ``role`` must get from a path served for ``methods`` (the rule is
+    that of the attempt's method on the path, or of another when the method is not served)."""
+    method = "GET" if attempt == "GET" else "POST"
+    if method not in methods:
+        return "method"
+    if rule.need == "public":
+        if method == "GET":
+            return "redirect" if rule.redirect else "page"
+        return "answered" if attempt == "POST valid token" else "forbidden"
+    if role.login is None:
+        return "sign_in" if method == "GET" else "forbidden"
+    if attempt in ("POST no token", "POST foreign token"):
+        return "forbidden"
+    if not _permitted(rule, role):
+        return "forbidden"
+    return "page" if method == "GET" else "done"
+
+
+def console_cells(surface: ConsoleSurface = CONSOLE) -> list[ConsoleCell]:
+    """Every path × role × attempt: a GET and the three POSTs of each path, whichever methods
+    it serves (the others must answer 405)."""
+    by_path: dict[str, dict[str, ConsoleRule]] = {}
+    for (method, path), rule in surface.rules.items():
+        by_path.setdefault(path, {})[method] = rule
+    out = []
+    for path, rules in sorted(by_path.items()):
+        methods = frozenset(rules)
+        for attempt in ATTEMPTS:
+            rule = rules.get("GET" if attempt == "GET" else "POST") or next(iter(rules.values()))
+            out.extend(
+                ConsoleCell(role, attempt, path, console_expect(methods, rule, role, attempt))
+                for role in surface.roles
+            )
+    return out
+
+
+#: every surface the matrix covers
+SURFACES: dict[str, Surface | ConsoleSurface] = {"api": API, "console": CONSOLE}

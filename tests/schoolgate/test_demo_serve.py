@@ -44,6 +44,7 @@ def test_demo_serve_prints_passwords_that_sign_in(tmp_path: Path) -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
+        cookies: dict[str, dict[str, str]] = {}
         for login, password in found.items():
             # cookies are Secure: httpx keeps those for https only, a browser on 127.0.0.1 too
             with httpx.Client(base_url=url) as client:
@@ -65,6 +66,21 @@ def test_demo_serve_prints_passwords_that_sign_in(tmp_path: Path) -> None:
                 assert value is not None
                 page = httpx.get(f"{url}/console/", cookies={"sg_console": value.group(1)})
                 assert page.status_code == 200 and "Школы и системы" in page.text
+                cookies[login] = {"sg_console": value.group(1)}
+        # the console's seams on the demo: the schedule's next run (weekdays at 07:00, Moscow),
+        # the backup the demo made, the journal-control report with its charts
+        overview = httpx.get(f"{url}/console/", cookies=cookies["demo-deputy"]).text
+        runs = re.findall(r'data-label="Следующий запуск">([^<]*)<', overview)
+        assert len(runs) == 3 and all(re.fullmatch(r"\d\d\.\d\d\.20\d\d 07:00", r) for r in runs)
+        backups = httpx.get(f"{url}/console/backups", cookies=cookies["demo-admin"]).text
+        assert re.search(r"schoolgate-\d{8}-\d{6}", backups) and "готова" in backups
+        deadline = time.monotonic() + 120  # built in the background on the first look
+        while True:
+            control = httpx.get(f"{url}/console/control", cookies=cookies["demo-deputy"]).text
+            if 'id="verdict"' in control or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert control.count("<svg") >= 2 and "проверять нечего" not in control
     finally:
         proc.terminate()
         proc.wait(timeout=30)
