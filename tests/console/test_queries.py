@@ -54,12 +54,9 @@ def statements(
     first request: counted too)."""
     world = build(store, rows)
     settings = console_settings(gateway_config(world, backups), secure=False)
-    # the configured pairs left out, as before the seams were wired: see the xfail below
     # the report built within the request (it waits for it), its statements counted with it
     report = ControlReports.of(gateway_config(world, backups), wait=60)
-    app = create_console(
-        store, replace(settings, page_size=1000, configured=(), control_report=report)
-    )
+    app = create_console(store, replace(settings, page_size=1000, control_report=report))
     count = [0]
 
     def counted(*_: object) -> None:
@@ -116,13 +113,6 @@ def test_statements_on_postgresql(pg_url: str) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/queries/console.py _configured: cast(json.dumps(...), JSONB) binds the JSON "
-    "text as a JSON string scalar, so jsonb_array_elements fails ('cannot extract elements "
-    "from a scalar'): the overview of `schoolgate serve` on PostgreSQL with any configured "
-    "school answers 503 (store/ is another engineer's; reported)",
-)
 def test_overview_with_configured_pairs_on_postgresql(pg_url: str) -> None:
     with Store.open(pg_url) as store:
         store.upgrade()
