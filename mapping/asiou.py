@@ -31,6 +31,10 @@ ELEMENT_KEY = "_element"
 ResolveExt = Callable[[Entity, str], str | None]
 
 _profile: Profile | None = None
+#: profile types read as the text they are
+_TEXT_KINDS = ("text", "mark")
+#: what :func:`~core.entities.ext_ref` puts before an АСИОУ ``Ид``
+_REF_PREFIX = ext_ref(SYSTEM, "")
 
 
 def default_profile() -> Profile:
@@ -114,7 +118,7 @@ def _date(text: str) -> dt.date:
 def _reader(kind: str, profile: Profile) -> Callable[[str], Any]:
     """How a non-empty wire value (as text) of profile type ``kind`` reads: a function raising
     ValueError for a bad value. Chosen once per field, not per value."""
-    if kind in ("text", "mark"):
+    if kind in _TEXT_KINDS:
         return _text
     if kind == "int":
         return _int
@@ -133,8 +137,7 @@ def _reader(kind: str, profile: Profile) -> Callable[[str], Any]:
     if kind == "parallels":
         return parse_parallels
     if kind.startswith("ref:"):
-        prefix = ext_ref(SYSTEM, "")
-        return lambda text: prefix + text
+        return lambda text: _REF_PREFIX + text
     if kind.startswith("code:"):
         name = kind[5:]
 
@@ -166,6 +169,11 @@ class _EntityPlan:
     """What reading one entity's wire records takes, worked out once per profile."""
 
     model: type[Record]
+    #: (field, attribute) of text fields (``text``, ``mark``), taken as they are
+    texts: tuple[tuple[str, str], ...]
+    #: (field, attribute) of references, made external references (``"asiou:<Ид>"``)
+    refs: tuple[tuple[str, str], ...]
+    #: the other fields, each with its reader
     fields: tuple[_Field, ...]
     id_attr: str
     deleted_attr: str
@@ -185,8 +193,16 @@ def _plan(profile: Profile, entity: Entity) -> _EntityPlan:
     plan = plans.get(entity)
     if plan is None:
         model = MODELS[entity]
+        spec = _fields(profile, entity)
+        kinds = {name: how["type"] for name, how in spec.items()}
         plan = plans[entity] = _EntityPlan(
             model=model,
+            texts=tuple(
+                (name, how["attr"]) for name, how in spec.items() if how["type"] in _TEXT_KINDS
+            ),
+            refs=tuple(
+                (name, how["attr"]) for name, how in spec.items() if how["type"].startswith("ref:")
+            ),
             fields=tuple(
                 _Field(
                     name,
@@ -194,7 +210,8 @@ def _plan(profile: Profile, entity: Entity) -> _EntityPlan:
                     None if how["type"] == "members" else _reader(how["type"], profile),
                     optional(model, name),
                 )
-                for name, how in _fields(profile, entity).items()
+                for name, how in spec.items()
+                if kinds[name] not in _TEXT_KINDS and not kinds[name].startswith("ref:")
             ),
             id_attr=str(profile.settings.get("id_attribute", "Ид")),
             deleted_attr=str(profile.settings.get("deleted_attribute", "Удалена")),
@@ -219,6 +236,14 @@ def to_canonical(
         raise RecordError("record has no Ид", entity=entity, system=SYSTEM)
     fields: dict[str, Any] = {}
     notes: list[FieldNote] = []
+    for name, attr in plan.texts:  # cannot fail
+        raw = get(attr)
+        if raw is not None and raw != "":
+            fields[name] = raw if type(raw) is str else str(raw)
+    for name, attr in plan.refs:  # cannot fail
+        raw = get(attr)
+        if raw is not None and raw != "":
+            fields[name] = _REF_PREFIX + (raw if type(raw) is str else str(raw))
     for f in plan.fields:
         raw = get(f.attr)
         if f.read is None:
