@@ -184,6 +184,19 @@ _PLANS: dict[int, tuple[Profile, dict[Entity, _EntityPlan]]] = {}
 
 
 def _plan(profile: Profile, entity: Entity) -> _EntityPlan:
+    last = _LAST[0]
+    if last is not None and last[0] is profile and last[1] is entity:
+        return last[2]  # a page is one entity's: the plan of the record before
+    plan = _plan_of(profile, entity)
+    _LAST[0] = (profile, entity, plan)
+    return plan
+
+
+#: the plan used last, with its profile and entity
+_LAST: list[tuple[Profile, Entity, _EntityPlan] | None] = [None]
+
+
+def _plan_of(profile: Profile, entity: Entity) -> _EntityPlan:
     held = _PLANS.get(id(profile))
     if held is None or held[0] is not profile:
         if len(_PLANS) > 64:
