@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from core.entities import Entity, ext_ref, split_ext_ref
@@ -30,6 +31,10 @@ ELEMENT_KEY = "_element"
 ResolveExt = Callable[[Entity, str], str | None]
 
 _profile: Profile | None = None
+#: profile types read as the text they are
+_TEXT_KINDS = ("text", "mark")
+#: what :func:`~core.entities.ext_ref` puts before an АСИОУ ``Ид``
+_REF_PREFIX = ext_ref(SYSTEM, "")
 
 
 def default_profile() -> Profile:
@@ -89,39 +94,142 @@ def parse_time(text: str, tz: dt.tzinfo) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-def _read(kind: str, raw: Any, profile: Profile) -> Any:
-    """One wire value as the canonical field expects it. Raises ValueError for a bad value."""
-    if kind == "members":
-        return tuple(ext_ref(SYSTEM, m) for m in raw or () if m)
-    if raw is None or raw == "":
-        return None
-    text = str(raw)
-    if kind in ("text", "mark"):
-        return text
+def _members(raw: Any) -> tuple[str, ...]:
+    return tuple(ext_ref(SYSTEM, m) for m in raw or () if m)
+
+
+def _text(text: str) -> str:
+    return text
+
+
+def _int(text: str) -> int:
+    if not text.lstrip("-").isdigit():
+        raise ValueError("not a whole number")
+    return int(text)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("not an ISO date (YYYY-MM-DD)") from None
+
+
+def _reader(kind: str, profile: Profile) -> Callable[[str], Any]:
+    """How a non-empty wire value (as text) of profile type ``kind`` reads: a function raising
+    ValueError for a bad value. Chosen once per field, not per value."""
+    if kind in _TEXT_KINDS:
+        return _text
     if kind == "int":
-        if not text.lstrip("-").isdigit():
-            raise ValueError("not a whole number")
-        return int(text)
+        return _int
     if kind == "date":
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError("not an ISO date (YYYY-MM-DD)") from None
+        return _date
     if kind == "time":
-        try:
-            return parse_time(text, profile.timezone)
-        except ValueError:
-            raise ValueError("not an ISO time with offset") from None
+        tz = profile.timezone
+
+        def read_time(text: str) -> dt.datetime:
+            try:
+                return parse_time(text, tz)
+            except ValueError:
+                raise ValueError("not an ISO time with offset") from None
+
+        return read_time
     if kind == "parallels":
-        return parse_parallels(text)
+        return parse_parallels
     if kind.startswith("ref:"):
-        return ext_ref(SYSTEM, text)
+        return lambda text: _REF_PREFIX + text
     if kind.startswith("code:"):
-        code = profile.code(kind[5:], text)
-        if code is None:
-            raise ValueError(f"not a code of table {kind[5:]}")
-        return code
-    raise ValueError(f"profile type {kind!r} is unknown")
+        name = kind[5:]
+
+        def read_code(text: str) -> str:
+            code = profile.code(name, text)  # a table the profile lacks: its ConfigError
+            if code is None:
+                raise ValueError(f"not a code of table {name}")
+            return code
+
+        return read_code
+
+    def unknown(text: str) -> Any:
+        raise ValueError(f"profile type {kind!r} is unknown")
+
+    return unknown
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    attr: str
+    #: reads a non-empty value; ``None``: the members list (empties handled by itself)
+    read: Callable[[str], Any] | None
+    optional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _EntityPlan:
+    """What reading one entity's wire records takes, worked out once per profile."""
+
+    model: type[Record]
+    #: (field, attribute) of text fields (``text``, ``mark``), taken as they are
+    texts: tuple[tuple[str, str], ...]
+    #: (field, attribute) of references, made external references (``"asiou:<Ид>"``)
+    refs: tuple[tuple[str, str], ...]
+    #: the other fields, each with its reader
+    fields: tuple[_Field, ...]
+    id_attr: str
+    deleted_attr: str
+
+
+#: id(profile) → (the profile, kept so its id is not reused; its plans per entity)
+_PLANS: dict[int, tuple[Profile, dict[Entity, _EntityPlan]]] = {}
+
+
+def _plan(profile: Profile, entity: Entity) -> _EntityPlan:
+    last = _LAST[0]
+    if last is not None and last[0] is profile and last[1] is entity:
+        return last[2]  # a page is one entity's: the plan of the record before
+    plan = _plan_of(profile, entity)
+    _LAST[0] = (profile, entity, plan)
+    return plan
+
+
+#: the plan used last, with its profile and entity
+_LAST: list[tuple[Profile, Entity, _EntityPlan] | None] = [None]
+
+
+def _plan_of(profile: Profile, entity: Entity) -> _EntityPlan:
+    held = _PLANS.get(id(profile))
+    if held is None or held[0] is not profile:
+        if len(_PLANS) > 64:
+            _PLANS.clear()
+        held = _PLANS[id(profile)] = (profile, {})
+    plans = held[1]
+    plan = plans.get(entity)
+    if plan is None:
+        model = MODELS[entity]
+        spec = _fields(profile, entity)
+        kinds = {name: how["type"] for name, how in spec.items()}
+        plan = plans[entity] = _EntityPlan(
+            model=model,
+            texts=tuple(
+                (name, how["attr"]) for name, how in spec.items() if how["type"] in _TEXT_KINDS
+            ),
+            refs=tuple(
+                (name, how["attr"]) for name, how in spec.items() if how["type"].startswith("ref:")
+            ),
+            fields=tuple(
+                _Field(
+                    name,
+                    how["attr"],
+                    None if how["type"] == "members" else _reader(how["type"], profile),
+                    optional(model, name),
+                )
+                for name, how in spec.items()
+                if kinds[name] not in _TEXT_KINDS and not kinds[name].startswith("ref:")
+            ),
+            id_attr=str(profile.settings.get("id_attribute", "Ид")),
+            deleted_attr=str(profile.settings.get("deleted_attribute", "Удалена")),
+        )
+    return plan
 
 
 def to_canonical(
@@ -134,34 +242,43 @@ def to_canonical(
     """The canonical record (or tombstone) for one wire record of ``entity``."""
     profile = profile or default_profile()
     entity = entity or entity_of(wire, profile)
-    rid = wire.get(str(profile.settings.get("id_attribute", "Ид")))
+    plan = _plan(profile, entity)
+    get = wire.get
+    rid = get(plan.id_attr)
     if not rid:
         raise RecordError("record has no Ид", entity=entity, system=SYSTEM)
-    own = ext_ref(SYSTEM, rid)
-    spec = _fields(profile, entity)
-    deleted = str(profile.settings.get("deleted_attribute", "Удалена"))
     fields: dict[str, Any] = {}
     notes: list[FieldNote] = []
-    model = MODELS[entity]
-    for name, how in spec.items():
-        raw = wire.get(how["attr"])
-        try:
-            value = _read(how["type"], raw, profile)
-        except ValueError as exc:
-            if not optional(model, name):
-                raise RecordError(
-                    str(exc), entity=entity, record_id=str(rid), field=name, system=SYSTEM
-                ) from None
-            notes.append(dropped(name, str(exc), raw))
+    for name, attr in plan.texts:  # cannot fail
+        raw = get(attr)
+        if raw is not None and raw != "":
+            fields[name] = raw if type(raw) is str else str(raw)
+    for name, attr in plan.refs:  # cannot fail
+        raw = get(attr)
+        if raw is not None and raw != "":
+            fields[name] = _REF_PREFIX + (raw if type(raw) is str else str(raw))
+    for f in plan.fields:
+        raw = get(f.attr)
+        if f.read is None:
+            fields[f.name] = _members(raw)
             continue
-        if value is not None:
-            fields[name] = value
-    if wire.get(deleted) == "1":
+        if raw is None or raw == "":
+            continue
+        try:
+            fields[f.name] = f.read(raw if type(raw) is str else str(raw))
+        except ValueError as exc:
+            if not f.optional:
+                raise RecordError(
+                    str(exc), entity=entity, record_id=str(rid), field=f.name, system=SYSTEM
+                ) from None
+            notes.append(dropped(f.name, str(exc), raw))
+    own = ext_ref(SYSTEM, rid)
+    if get(plan.deleted_attr) == "1":
         return Tombstone(
             entity=entity, id=own, school_id=school_id, modified_at=fields.get("modified_at")
         )
     fields.update(id=own, school_id=school_id, ext_ids={SYSTEM: str(rid)})
-    record: Record = build(model, fields, system=SYSTEM, record_id=rid, notes=notes)
+    record: Record = build(plan.model, fields, system=SYSTEM, record_id=rid, notes=notes)
     return record
 
 

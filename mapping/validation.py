@@ -12,7 +12,7 @@ refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -39,7 +39,7 @@ def build(
     if _has_names(model):
         notes = [*notes, *_fix_names(fields)]
     try:
-        record = model(**fields)
+        record = _validator(model)(fields)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
     else:
@@ -67,6 +67,19 @@ def build(
 
 
 NAME_FIELDS = ("last_name", "first_name", "middle_name")
+_VALIDATORS: dict[type[Any], Callable[[dict[str, Any]], Any]] = {}
+
+
+def _validator(model: type[R]) -> Callable[[dict[str, Any]], R]:
+    """``model(**fields)`` without its keyword packing: a pydantic model's compiled validator
+    called on the dict itself (what its ``__init__`` does), found once per model."""
+    found = _VALIDATORS.get(model)
+    if found is None:
+        core = getattr(model, "__pydantic_validator__", None)
+        found = _VALIDATORS[model] = (
+            core.validate_python if core is not None else lambda fields: model(**fields)
+        )
+    return found
 
 
 def _has_names(model: type[Any]) -> bool:

@@ -320,8 +320,10 @@ class Puller:
         except Exception as exc:
             if _lost_store(exc):
                 raise
-            # something in the page cannot be applied: find it, set it aside, apply the rest
+            # something in the page cannot be applied: find it, set it aside, apply the rest —
+            # from the page mapped afresh (resolving sets gateway ids in the records it is given)
             self.resolver.reset()
+            items, _ = self._map(tx, entity, page.records, again=True)
             applied, tainted = self._apply_each(unit, entity, items, exc)
         tainted |= refused
         if page.snapshot:
@@ -337,11 +339,11 @@ class Puller:
             self.progress(entity, len(page.records))
 
     def _map(
-        self, tx: Tx, entity: Entity, wires: Sequence[WireRecord]
+        self, tx: Tx, entity: Entity, wires: Sequence[WireRecord], *, again: bool = False
     ) -> tuple[list[Record | Tombstone], bool]:
         """Canonical records of a page, one per id (a record read twice: the last wins); the
         records that cannot be mapped are refused here with their reason (and ``True`` says
-        some were)."""
+        some were). ``again``: the page was mapped (and its refusals recorded) before."""
         by_id: dict[str, Record | Tombstone] = {}
         refused: list[tuple[str, RecordError]] = []
         for wire in wires:
@@ -349,7 +351,7 @@ class Puller:
                 item = self.mapper.to_canonical(entity, wire)
             except SentToReview as exc:  # the mapping cannot tell people apart by name
                 ext = exc.record_id or "?"
-                if tx.reviews.status(self.system, entity, ext) != "open":
+                if not again and tx.reviews.status(self.system, entity, ext) != "open":
                     tx.reviews.add(
                         self.school_id, self.system, entity, ext, list(exc.candidates), exc.reason
                     )
@@ -366,9 +368,11 @@ class Puller:
                 continue
             if item.id in by_id:
                 del by_id[item.id]  # the last one read wins, in its own place
-                self.report.counts.add(entity.value, "duplicates")
+                if not again:
+                    self.report.counts.add(entity.value, "duplicates")
             by_id[item.id] = item
-        self._reject(tx, entity, refused)
+        if not again:
+            self._reject(tx, entity, refused)
         return list(by_id.values()), bool(refused)
 
     def _apply(
@@ -417,7 +421,9 @@ class Puller:
         for item in items:
             try:
                 with unit.tx.savepoint():
-                    done, refused, _ = self._apply(unit, entity, [item])
+                    # a copy: resolving sets gateway ids in what it is given, and a record set
+                    # aside is named as read
+                    done, refused, _ = self._apply(unit, entity, [item.model_copy()])
             except Exception as exc:
                 if _lost_store(exc):
                     raise

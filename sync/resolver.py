@@ -10,7 +10,7 @@ the review queue and the record waits there.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.entities import Entity
@@ -221,21 +221,29 @@ class IdentityResolver:
                 )
             return found
 
-        def want(target: Entity, refs: Iterable[str | None]) -> None:
+        def want(target: Entity, refs: set[str | None]) -> None:
             have = table(target)
             if target in self._complete:
                 return
-            for ref in refs:
-                if ref is not None and ref not in have and ref.startswith(prefix):
-                    wanted.setdefault(target, set()).add(ref[len(prefix) :])
+            cut = len(prefix)
+            exts = {
+                ref[cut:]
+                for ref in refs
+                if ref is not None and ref not in have and ref.startswith(prefix)
+            }
+            if exts:
+                wanted.setdefault(target, set()).update(exts)
 
-        want(entity, (i.id for i in items))
+        want(entity, {i.id for i in items})
         records = [i for i in items if isinstance(i, Record)]
-        for cls in {type(r) for r in records}:
+        classes = {type(r) for r in records}
+        for cls in classes:
+            # each reference once: a page of marks names a few hundred lessons and pupils
+            same = records if len(classes) == 1 else [r for r in records if type(r) is cls]
             for name, target in cls.refs.items():
-                want(target, (r.__dict__[name] for r in records if type(r) is cls))
+                want(target, {r.__dict__[name] for r in same})
             if entity is Entity.SUBGROUPS:
-                want(Entity.PUPILS, (m for r in records for m in getattr(r, "member_ids", ())))
+                want(Entity.PUPILS, {m for r in same for m in getattr(r, "member_ids", ())})
         for target, exts in wanted.items():
             have = table(target)
             if target not in self._paged and len(exts) >= WHOLE:
@@ -356,7 +364,12 @@ def _resolved(
     item: Record, gid: str, known: dict[Entity, dict[str, str]], lookup: Lookup
 ) -> Record:
     """``item`` with ``gid`` as its id and gateway ids in its reference fields: what
-    :func:`mapping.identity.resolve` does, with the page's lookups already at hand."""
+    :func:`mapping.identity.resolve` does, with the page's lookups already at hand.
+
+    The record is the mapping's, made for this page: it is resolved in place rather than copied
+    (its fields stay valid — a reference is any non-empty string — and a content hash taken
+    before is dropped). Nothing is changed until every reference is found, so a record that
+    waits for one (:class:`MissingReference`) stays as read."""
     if isinstance(item, Subgroup):  # member lists too: the general way
         return resolve(item, lookup, lambda *_: gid)
     values = item.__dict__
@@ -380,4 +393,10 @@ def _resolved(
         changes[name] = found
     if notes:
         changes["_field_notes"] = (*item.field_notes, *notes)
-    return item.model_copy(update=changes)
+    if len(changes) > 1:
+        values.pop("content_hash", None)  # the content changed: hashed afresh
+    values.update(changes)
+    object.__setattr__(
+        item, "__pydantic_fields_set__", item.__pydantic_fields_set__ | changes.keys()
+    )
+    return item

@@ -18,6 +18,7 @@ from tests.sync.worlds import (
     ASIOU_SKIP,
     World,
     asiou_server,
+    findings,
     generated_vs_store,
     open_world,
     store_snapshot,
@@ -149,3 +150,38 @@ def test_a_full_package_that_lacks_records_deletes_them(aworld: World) -> None:
         held = set(aworld.ext_map("asiou", entity).values())
         assert rec.ext_ids["asiou"] not in held, entity
         assert len(aworld.records(entity)) == len(school.records(entity)) - 1, entity
+
+
+def test_a_record_the_store_refuses_is_set_aside_and_its_page_goes_in_linked(
+    aworld: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page the store refuses is applied record by record from the page as read: every other
+    mark goes in with its identity link (a second pull finds them, creates none), and the one
+    set aside is named by its АСИОУ id — resolving a page in place never leaks into the retry."""
+    import sync.pull as pull_module
+    from core.errors import DataRejected
+
+    victim = aworld.school.marks[3].ext_ids["asiou"]
+    real = pull_module.apply_decisions
+
+    def refusing(tx: Any, ctx: Any, entity: Entity, decisions: Any, *args: Any) -> Any:
+        if any(d.incoming is not None and d.incoming.ext_ids.get("asiou") == victim
+               for d in decisions):  # fmt: skip
+            raise DataRejected("refused by the test")
+        return real(tx, ctx, entity, decisions, *args)
+
+    monkeypatch.setattr(pull_module, "apply_decisions", refusing)
+    first = pull(aworld, "asiou")
+    assert first.status == "partial", first.error
+    marks = aworld.records(Entity.MARKS)
+    assert len(marks) == len(aworld.school.marks) - 1
+    linked = aworld.ext_map("asiou", Entity.MARKS)
+    assert sorted(linked.values()) == sorted(
+        m.ext_ids["asiou"] for m in aworld.school.marks if m.ext_ids["asiou"] != victim
+    )
+    [q] = [c for c in findings(aworld, status=None) if c.kind == "quarantined"]
+    assert q.record_id == f"asiou:{victim}"
+
+    again = pull(aworld, "asiou", full=True)
+    assert again.counts.total("created") == 0, again.counts.as_dict()
+    assert len(aworld.records(Entity.MARKS)) == len(aworld.school.marks) - 1

@@ -1,0 +1,28 @@
+"""What a pull loads: the configuration and the sync engine, not the report renderers (issue 19:
+every process's memory starts with its imports, and a pull has 150 MB in all)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_the_configuration_and_a_pull_do_not_load_the_report_renderers() -> None:
+    code = (
+        "import sys; from schoolgate.config import parse_config; from sync import jobs; "
+        "from sync.pull import Puller; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'PIL') "
+        "or m.startswith(('reports.render', 'reports.control.output'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "[]"
+
+
+def test_the_report_names_are_still_there_when_asked_for() -> None:
+    from reports import control
+
+    assert control.FORMATS == ("html", "xlsx", "json", "csv")
+    assert control.ControlSettings().quarter_weeks == 9
+    assert callable(control.write_control) and callable(control.run_control)
