@@ -20,6 +20,7 @@ Cursors are ``f1.`` and the position in hex: opaque to consumers by contract, ch
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from collections.abc import Mapping, Sequence
@@ -155,9 +156,25 @@ def _compiled(
     scope: tuple[tuple[str, ...], tuple[str, ...], bool, bool] | None,
     flagged: tuple[str, ...],
 ) -> SQLCompiler:
-    compiled = _statement(dialect.name, hidden, scope, flagged).compile(dialect=dialect)
+    name = dialect.name
+    if name == "sqlite" and not _sqlite_keeps_json_subtype():
+        name = "sqlite-json"
+    compiled = _statement(name, hidden, scope, flagged).compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     return compiled
+
+
+@functools.cache
+def _sqlite_keeps_json_subtype() -> bool:
+    """Whether this SQLite keeps a JSON value's subtype through ``CASE`` and a scalar subquery,
+    so that a record's object nests as an object in its event without being parsed again by
+    ``json()`` (a quarter of a feed page's time). Asked of the library itself, once."""
+    import sqlite3
+
+    probe = "SELECT json_object('a', CASE WHEN 1 THEN (SELECT json_object('b', 1)) END)"
+    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+        (out,) = conn.execute(probe).fetchone()
+    return bool(out == '{"a":{"b":1}}')
 
 
 @functools.cache
@@ -171,6 +188,9 @@ def _statement(
     (built once: it has subqueries per entity), its values bound at execution."""
     c = CHANGES.c
     fields = dict(hidden)
+    #: "sqlite-json": an SQLite that loses the subtype — the record's JSON parsed again
+    reparse = dialect == "sqlite-json"
+    dialect = "sqlite" if reparse else dialect
     sqlite = dialect == "sqlite"
     data = case(
         *((c.entity == e.value, _record_json(dialect, e, fields.get(e.value, ()))) for e in Entity),
@@ -187,7 +207,7 @@ def _statement(
         ("at", _iso(dialect, c.at)),
         ("source", c.source),
         ("key", case((c.op == "delete", _tombstone_key(dialect)), else_=None)),
-        ("data", func.json(data) if sqlite else data),
+        ("data", func.json(data) if reparse else data),
     )
     shown: ColumnElement[bool] = literal_column("1 = 0")
     if flagged:

@@ -173,3 +173,35 @@ def test_snapshot_listing_pages_by_id_and_filters(store: Store) -> None:
     assert [x["id"] for x in dated] == ["lesson-1", "lesson-2"]
     assert [p["id"] for p in one] == ["pupil-2"] and one[0]["birth_date"] == "2014-05-03"
     assert place == ("class-5a", [])
+
+
+def test_an_sqlite_that_loses_the_json_subtype_gets_the_same_events(
+    store: Store, monkeypatch: Any
+) -> None:
+    """Where SQLite keeps a JSON value's subtype through CASE and a subquery, a record's object
+    nests without being parsed again; where it would not, the statement parses it with
+    ``json()``. Both give the same events, byte for byte."""
+    import store.queries.feed as feed
+
+    if store.dialect != "sqlite":
+        return  # PostgreSQL builds JSONB; the subtype is SQLite's alone
+    with store.begin() as tx:
+        tx.records.upsert(Entity.PERIODS, [_period(False)], source="es2")
+        tx.records.upsert(Entity.LESSONS, [lesson(1, dt.date(2025, 9, 8))], source="es2")
+        tx.records.upsert(Entity.MARKS, [mark(1), mark(2)], source="es2")
+        tx.records.delete(Entity.MARKS, ["mark-2"], source="es2")
+
+    def raw() -> list[bytes]:
+        with store.read() as tx:
+            head = tx.queries.feed_head()
+            return tx.queries.feed_page(0, head, 1000, schools=[SCHOOL]).events
+
+    assert feed._sqlite_keeps_json_subtype() is True  # this machine's SQLite: the fast path
+    fast = raw()
+    assert all(json.loads(e)["data"] is None or json.loads(e)["data"]["id"] for e in fast)
+    monkeypatch.setattr(feed, "_sqlite_keeps_json_subtype", lambda: False)
+    feed._compiled.cache_clear()
+    try:
+        assert raw() == fast
+    finally:
+        feed._compiled.cache_clear()
