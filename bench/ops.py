@@ -56,7 +56,7 @@ n, size = int(sys.argv[1]), sys.argv[2]
 stack = contextlib.ExitStack()
 out = []
 for i in range(n):
-    school = generate_school(500 + i, size, school_id=f"b{i + 1}")
+    school = generate_school(500 + i, size, school_id=f"b{i + 1}", id_base=i * 100_000_000)
     sim = Simulator(school, pace=Pace(latency_ms=50))
     url = stack.enter_context(serve_in_thread(sim.app))
     out.append({"id": school.school.id, "url": url, "remote": sim.school_id,

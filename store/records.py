@@ -153,6 +153,15 @@ class RecordsRepo(Repo):
         updates: dict[str, Any] = {}  # id → its stored deleted_at
         for row, digest in encoded:
             old = existing.get(row["id"])
+            if old is not None and old[3] != row["school_id"]:
+                # never one school's record written over another's: the identity map links
+                # external ids per system, so two schools whose systems number their records
+                # alike (two installations) would otherwise share — and overwrite — records
+                raise StoreError(
+                    f"{codec.entity} {row['id']} belongs to school {old[3]}, not "
+                    f"{row['school_id']}: the two schools' systems use the same external ids "
+                    "(different installations of one system are not supported in one store)"
+                )
             if old is None:
                 row["version"] = 1
             elif old[0] == digest and old[2] is None:
@@ -239,11 +248,11 @@ class RecordsRepo(Repo):
         out: dict[str, tuple[str, int, bool]] = {}
         for start in range(0, len(ids), CHUNK):
             found = self._states(table, ids[start : start + CHUNK])
-            out.update({rid: (h, v, d is not None) for rid, (h, v, d) in found.items()})
+            out.update({rid: (h, v, d is not None) for rid, (h, v, d, _) in found.items()})
         return out
 
-    def _states(self, table: Table, ids: Sequence[str]) -> dict[str, tuple[str, int, Any]]:
-        """``id → (content_hash, version, deleted_at)`` of stored rows: one SELECT.
+    def _states(self, table: Table, ids: Sequence[str]) -> dict[str, tuple[str, int, Any, str]]:
+        """``id → (content_hash, version, deleted_at, school_id)`` of stored rows: one SELECT.
 
         On SQLite the ids travel as one JSON array (``json_each``) rather than thousands of
         bound parameters; ``deleted_at`` then comes back as its stored text, which is all a
@@ -251,14 +260,16 @@ class RecordsRepo(Repo):
         if self.conn.dialect.name == "sqlite":
             name = self.conn.dialect.identifier_preparer.format_table(table)
             sql = (
-                f"SELECT m.id, m.content_hash, m.version, m.deleted_at FROM json_each(?) AS j "
-                f"JOIN {name} AS m ON m.id = j.value"
+                f"SELECT m.id, m.content_hash, m.version, m.deleted_at, m.school_id "
+                f"FROM json_each(?) AS j JOIN {name} AS m ON m.id = j.value"
             )
             found = self.conn.exec_driver_sql(sql, (json.dumps(list(ids)),))
-            return {rid: (h, v, d) for rid, h, v, d in found}
+            return {rid: (h, v, d, s) for rid, h, v, d, s in found}
         c = table.c
-        stmt = select(c.id, c.content_hash, c.version, c.deleted_at).where(c.id.in_(ids))
-        return {rid: (h, v, d) for rid, h, v, d in self.conn.execute(stmt)}
+        stmt = select(c.id, c.content_hash, c.version, c.deleted_at, c.school_id).where(
+            c.id.in_(ids)
+        )
+        return {rid: (h, v, d, s) for rid, h, v, d, s in self.conn.execute(stmt)}
 
     def _rows(
         self, table: Table, ids: Sequence[str], *, live_only: bool = False

@@ -257,3 +257,18 @@ def test_a_record_read_carries_its_ids_from_the_identity_map(store: Store) -> No
         before = tx.history.content_at(Entity.MARKS, "mark-1", local.content_hash)
         assert before is not None and before.ext_ids == want
         assert tx.identity.ext_ids_of("mark-1") == want
+
+
+def test_a_record_of_one_school_is_never_written_as_another_schools(store: Store) -> None:
+    """Two schools whose systems number their records alike (two installations of one system)
+    reach the same gateway id through the identity map: the second school's write is refused
+    with both schools named, and the first school's record stays as it was."""
+    with store.begin() as tx:
+        tx.records.upsert(Entity.MARKS, [mark(1)], source="es2")
+    other = mark(1, "2", school="sch2")
+    refused = r"marks mark-1 belongs to school sch1, not sch2"
+    with pytest.raises(StoreError, match=refused), store.begin() as tx:
+        tx.records.upsert(Entity.MARKS, [other], source="es2")
+    with store.read() as tx:
+        kept = tx.records.get(Entity.MARKS, ["mark-1"])["mark-1"]
+    assert (kept.school_id, kept.content_hash) == ("sch1", mark(1).content_hash)
