@@ -315,6 +315,26 @@ def refuse_unless_deciding(request: Request, session: Session, action: str, targ
         refuse(request, session, action, target)
 
 
+async def decision_form(
+    request: Request,
+    session: Session,
+    kind: str,
+    decision: str,
+    allowed: tuple[str, ...],
+    target: str,
+) -> tuple[dict[str, str], str]:
+    """The checked form of a decision ``kind_decision`` on ``target`` (holds, identities,
+    periods) and its action name: the CSRF token first (a refusal is audited), then a decision
+    the route knows (else 404), then a role that may decide."""
+    form = await form_of(request)
+    action = f"{kind}_{decision}"
+    check_csrf(request, session, form, action)
+    if decision not in allowed:
+        raise NotFound()
+    refuse_unless_deciding(request, session, action, target)
+    return form, action
+
+
 def schools_of(con: Console, session: Session, tx: Tx) -> dict[str, str]:
     """The schools a page offers to choose, by id: the store's (with their names) and the
     configured ones the user sees (a store whose systems bring no school record, as the demo's,

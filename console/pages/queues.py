@@ -20,6 +20,7 @@ from console.web import (
     check_csrf,
     console_of,
     current,
+    decision_form,
     form_of,
     redirect,
     refuse_unless_deciding,
@@ -237,12 +238,9 @@ async def decide_hold(
     hold_id: int,
     decision: str,
 ) -> Response:
-    form = await form_of(request)
-    action = f"hold_{decision}"
-    check_csrf(request, session, form, action)
-    if decision not in ("approve", "discard"):
-        raise NotFound()
-    refuse_unless_deciding(request, session, action, f"hold:{hold_id}")
+    form, action = await decision_form(
+        request, session, "hold", decision, ("approve", "discard"), f"hold:{hold_id}"
+    )
     con = console_of(request)
     with con.store.read() as tx:
         hold = tx.holds.get(hold_id)
@@ -310,12 +308,9 @@ async def decide_identity(
     item_id: int,
     decision: str,
 ) -> Response:
-    form = await form_of(request)
-    action = f"identity_{decision}"
-    check_csrf(request, session, form, action)
-    if decision not in ("link", "reject"):
-        raise NotFound()
-    refuse_unless_deciding(request, session, action, f"review:{item_id}")
+    form, action = await decision_form(
+        request, session, "identity", decision, ("link", "reject"), f"review:{item_id}"
+    )
     con = console_of(request)
     with con.store.read() as tx:
         item = tx.queries.review(item_id)

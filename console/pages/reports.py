@@ -19,12 +19,10 @@ from console.web import (
     NotFound,
     Pager,
     address,
-    check_csrf,
     console_of,
     current,
-    form_of,
+    decision_form,
     redirect,
-    refuse_unless_deciding,
     render,
     require,
     schools_of,
@@ -260,12 +258,9 @@ async def period_decide(
     period_id: str,
     decision: str,
 ) -> Response:
-    form = await form_of(request)
-    action = f"period_{decision}"
-    check_csrf(request, session, form, action)
-    if decision not in ("close", "reopen"):
-        raise NotFound()
-    refuse_unless_deciding(request, session, action, f"period:{period_id}")
+    form, action = await decision_form(
+        request, session, "period", decision, ("close", "reopen"), f"period:{period_id}"
+    )
     con = console_of(request)
     with con.store.read() as tx:
         found = tx.queries.records_by_id(Entity.PERIODS, [period_id]).get(period_id)
