@@ -63,3 +63,24 @@ def xlarge() -> bool:
     import os
 
     return os.environ.get("SCHOOLGATE_BENCH_XLARGE", "1") != "0"
+
+
+#: the memory bar of the end-to-end entries: xlarge within this factor of large
+FLAT = 1.2
+
+
+def flat_memory(
+    entry: str, what: str, large_mb: float, xlarge_mb: float, *, finished: bool, note: str
+) -> Row:
+    """The xlarge school's peak memory beside the large one's (the bar: flat, ≤ ``FLAT`` ×)."""
+    return Row(
+        entry,
+        f"peak memory of {what}, xlarge",
+        xlarge_mb,
+        "MB",
+        limit=large_mb,
+        limit_label="large",
+        target=f"<= {FLAT}x large",
+        ok=xlarge_mb <= FLAT * large_mb and finished,
+        note=note,
+    )
