@@ -156,10 +156,8 @@ def _compiled(
     scope: tuple[tuple[str, ...], tuple[str, ...], bool, bool] | None,
     flagged: tuple[str, ...],
 ) -> SQLCompiler:
-    name = dialect.name
-    if name == "sqlite" and not _sqlite_keeps_json_subtype():
-        name = "sqlite-json"
-    compiled = _statement(name, hidden, scope, flagged).compile(dialect=dialect)
+    reparse = dialect.name == "sqlite" and not _sqlite_keeps_json_subtype()
+    compiled = _statement(dialect.name, hidden, scope, flagged, reparse).compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     return compiled
 
@@ -183,14 +181,13 @@ def _statement(
     hidden: tuple[tuple[str, tuple[str, ...]], ...],
     scope: tuple[tuple[str, ...], tuple[str, ...], bool, bool] | None,
     flagged: tuple[str, ...],
+    reparse: bool = False,
 ) -> Select[Any]:
     """The page statement for one dialect, hidden fields, scope shape and flagged entities
-    (built once: it has subqueries per entity), its values bound at execution."""
+    (built once: it has subqueries per entity), its values bound at execution; ``reparse``: an
+    SQLite that loses a JSON value's subtype, whose records' JSON is parsed again by ``json()``."""
     c = CHANGES.c
     fields = dict(hidden)
-    #: "sqlite-json": an SQLite that loses the subtype — the record's JSON parsed again
-    reparse = dialect == "sqlite-json"
-    dialect = "sqlite" if reparse else dialect
     sqlite = dialect == "sqlite"
     data = case(
         *((c.entity == e.value, _record_json(dialect, e, fields.get(e.value, ()))) for e in Entity),
