@@ -179,19 +179,19 @@ class RecordsRepo(Repo):
         # records new to the store go in as plain inserts (PostgreSQL takes them by COPY, see
         # store.bulk); an id read as absent above is a freshly minted gateway id, and should one
         # exist after all, the unit fails on the key rather than overwrite a record unread
-        fresh = [row for row in writes if row["id"] not in existing]
+        fresh = [row for row in writes if row["id"] not in updates]
         if fresh:
             bulk(self.conn, "insert", table, columns, lambda: insert(table)).execute(
                 self.conn, fresh
             )
-        if len(fresh) < len(writes):
+        if updates:
             bulk(
                 self.conn,
                 "upsert",
                 table,
                 columns,
                 lambda: upsert_statement(self.conn, table, columns, key=("id",)),
-            ).execute(self.conn, [row for row in writes if row["id"] in existing])
+            ).execute(self.conn, [row for row in writes if row["id"] in updates])
 
         entity = codec.entity.value
         self.changes.written(
