@@ -1,4 +1,4 @@
-"""The identity map (``tx.identity``): (system, entity, external id) ⇄ gateway id, and on each
+"""The identity map (``tx.identity``): (school, system, entity, external id) ⇄ gateway id, and on each
 link the content hash that system and the store last agreed on (``synced_hash``) — which tells a
 local edit (store moved) from a remote one (system moved) and both from a conflict.
 
@@ -7,6 +7,10 @@ push or a person is the record's id there at once, for every reader. Records rea
 carry their ``ext_ids`` from here (:func:`ext_ids_by_gid`); the record tables keep no copy that
 could fall behind. When a system has two ids for one record (a duplicate there, linked to the
 same person), the earliest link is the one a reader sees.
+
+Links belong to a school: every lookup by external id names it, since two schools may each have
+an installation of one system whose ids are numbered alike. Gateway ids are unique in the store,
+so what is asked by gateway id needs no school.
 """
 
 from __future__ import annotations
@@ -26,7 +30,15 @@ from store.types import utcnow
 
 IDENTITY = table(IdentityRow)
 _CHUNK = 10_000
-_LINK_COLUMNS = ("system", "entity", "external_id", "gateway_id", "synced_hash", "created_at")
+_LINK_COLUMNS = (
+    "school_id",
+    "system",
+    "entity",
+    "external_id",
+    "gateway_id",
+    "synced_hash",
+    "created_at",
+)
 
 
 def ext_ids_by_gid(
@@ -50,13 +62,16 @@ def ext_ids_by_gid(
 
 
 class IdentityRepo(Repo):
-    def lookup(self, system: str, entity: Entity, ext_ids: Iterable[str]) -> dict[str, str]:
-        """``external id → gateway id`` for those of ``ext_ids`` that are linked."""
+    def lookup(
+        self, school_id: str, system: str, entity: Entity, ext_ids: Iterable[str]
+    ) -> dict[str, str]:
+        """``external id → gateway id`` for those of ``ext_ids`` that are linked in the school."""
         wanted = list(dict.fromkeys(ext_ids))
         c = IDENTITY.c
         out: dict[str, str] = {}
         for start in range(0, len(wanted), _CHUNK):
             stmt = select(c.external_id, c.gateway_id).where(
+                c.school_id == school_id,
                 c.system == system,
                 c.entity == entity.value,
                 one_of(self.conn, c.external_id, wanted[start : start + _CHUNK]),
@@ -64,27 +79,30 @@ class IdentityRepo(Repo):
             out.update({ext: gid for ext, gid in self.conn.execute(stmt)})
         return out
 
-    def links_of(self, system: str, entity: Entity) -> dict[str, str]:
-        """``external id → gateway id`` of every link of ``entity`` in ``system``."""
+    def links_of(self, school_id: str, system: str, entity: Entity) -> dict[str, str]:
+        """``external id → gateway id`` of every link of the school's ``entity`` in ``system``."""
         c = IDENTITY.c
         stmt = select(c.external_id, c.gateway_id).where(
-            c.system == system, c.entity == entity.value
+            c.school_id == school_id, c.system == system, c.entity == entity.value
         )
         return {ext: gid for ext, gid in self.conn.execute(stmt)}
 
-    def link(self, system: str, entity: Entity, ext_id: str, gid: str) -> None:
-        """Record that ``ext_id`` in ``system`` is ``gid``; relinking elsewhere is refused."""
-        self.link_many(system, entity, {ext_id: gid})
+    def link(self, school_id: str, system: str, entity: Entity, ext_id: str, gid: str) -> None:
+        """Record that ``ext_id`` in the school's ``system`` is ``gid``; relinking elsewhere is
+        refused."""
+        self.link_many(school_id, system, entity, {ext_id: gid})
 
-    def link_many(self, system: str, entity: Entity, pairs: dict[str, str]) -> None:
-        known = self.lookup(system, entity, pairs)
+    def link_many(self, school_id: str, system: str, entity: Entity, pairs: dict[str, str]) -> None:
+        known = self.lookup(school_id, system, entity, pairs)
         for ext, gid in known.items():
             if pairs[ext] != gid:
                 raise StoreError(
-                    f"{system} {entity} {ext} is already linked to {gid}, not {pairs[ext]}"
+                    f"{system} {entity} {ext} of school {school_id} is already linked to {gid}, "
+                    f"not {pairs[ext]}"
                 )
         new = [
             {
+                "school_id": school_id,
                 "system": system,
                 "entity": entity.value,
                 "external_id": ext,
@@ -119,9 +137,12 @@ class IdentityRepo(Repo):
             out.setdefault(gid, ext)
         return out
 
-    def linked_gids(self, system: str, entity: Entity) -> set[str]:
+    def linked_gids(self, school_id: str, system: str, entity: Entity) -> set[str]:
+        """Gateway ids of the school's ``entity`` linked in ``system``."""
         c = IDENTITY.c
-        stmt = select(c.gateway_id).where(c.system == system, c.entity == entity.value)
+        stmt = select(c.gateway_id).where(
+            c.school_id == school_id, c.system == system, c.entity == entity.value
+        )
         return set(self.conn.execute(stmt).scalars())
 
     def agreements(self, system: str, entity: Entity, gids: Iterable[str]) -> dict[str, str | None]:
@@ -169,7 +190,11 @@ class IdentityRepo(Repo):
         )
 
     def link_agreed(
-        self, system: str, entity: Entity, rows: Sequence[tuple[str, str, str | None]]
+        self,
+        school_id: str,
+        system: str,
+        entity: Entity,
+        rows: Sequence[tuple[str, str, str | None]],
     ) -> None:
         """Insert new links ``(external id, gid, agreed hash)`` in one bulk statement."""
         if not rows:
@@ -179,6 +204,7 @@ class IdentityRepo(Repo):
             self.conn,
             [
                 {
+                    "school_id": school_id,
                     "system": system,
                     "entity": entity.value,
                     "external_id": ext,

@@ -154,13 +154,11 @@ class RecordsRepo(Repo):
         for row, digest in encoded:
             old = existing.get(row["id"])
             if old is not None and old[3] != row["school_id"]:
-                # never one school's record written over another's: the identity map links
-                # external ids per system, so two schools whose systems number their records
-                # alike (two installations) would otherwise share — and overwrite — records
+                # never one school's record written over another's: identity links are kept
+                # per school, so no pull reaches here; a caller that mixed schools up would
                 raise StoreError(
                     f"{codec.entity} {row['id']} belongs to school {old[3]}, not "
-                    f"{row['school_id']}: the two schools' systems use the same external ids "
-                    "(different installations of one system are not supported in one store)"
+                    f"{row['school_id']}: refused, the record stays as it was"
                 )
             if old is None:
                 row["version"] = 1

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from core.entities import Entity
 from core.errors import StoreError
 from store.identity import IdentityRepo
+from store.records import table_of
 from store.repo import Repo
 from store.tables import table
 from store.tables.gateway import ReviewRow
@@ -73,8 +74,18 @@ class ReviewsRepo(Repo):
         if item.status != "open":
             raise StoreError(f"review item {item_id} is already {item.status}")
         if linked_id is not None:
+            entity = Entity(item.entity)
+            table = table_of(entity)
+            school = self.conn.execute(
+                select(table.c.school_id).where(table.c.id == linked_id)
+            ).scalar_one_or_none()
+            if school != item.school_id:
+                raise StoreError(
+                    f"review item {item_id}: {entity} {linked_id} is not a record of school "
+                    f"{item.school_id}"
+                )
             IdentityRepo(self.conn).link(
-                item.system, Entity(item.entity), item.external_id, linked_id
+                item.school_id, item.system, entity, item.external_id, linked_id
             )
         self.conn.execute(
             update(REVIEW)
@@ -87,12 +98,17 @@ class ReviewsRepo(Repo):
             )
         )
 
-    def status(self, system: str, entity: Entity, ext_id: str) -> str | None:
-        """The status of the newest review item for this external record, if any."""
+    def status(self, school_id: str, system: str, entity: Entity, ext_id: str) -> str | None:
+        """The status of the newest review item for this external record of the school, if any."""
         c = REVIEW.c
         stmt = (
             select(c.status)
-            .where(c.system == system, c.entity == entity.value, c.external_id == ext_id)
+            .where(
+                c.school_id == school_id,
+                c.system == system,
+                c.entity == entity.value,
+                c.external_id == ext_id,
+            )
             .order_by(c.id.desc())
             .limit(1)
         )

@@ -87,7 +87,7 @@ def record_agreements(
     agreed = {d.record_id: d.agreed_hash for d in decisions if d.agreed_hash is not None}
     linked_now = {gid for _, gid in new_links}
     tx.identity.link_agreed(
-        ctx.system, entity, [(ext, gid, agreed.get(gid)) for ext, gid in new_links]
+        ctx.school_id, ctx.system, entity, [(ext, gid, agreed.get(gid)) for ext, gid in new_links]
     )
     moved = {
         gid: h

@@ -351,7 +351,10 @@ class Puller:
                 item = self.mapper.to_canonical(entity, wire)
             except SentToReview as exc:  # the mapping cannot tell people apart by name
                 ext = exc.record_id or "?"
-                if not again and tx.reviews.status(self.system, entity, ext) != "open":
+                if (
+                    not again
+                    and tx.reviews.status(self.school_id, self.system, entity, ext) != "open"
+                ):
                     tx.reviews.add(
                         self.school_id, self.system, entity, ext, list(exc.candidates), exc.reason
                     )

@@ -428,7 +428,7 @@ class Pusher:
         tx.outbox.record(results)
         tx.outbox.settle_claimed(settled)
         for entity, rows in links.items():
-            tx.identity.link_agreed(self.system, entity, rows)
+            tx.identity.link_agreed(self.school_id, self.system, entity, rows)
         for entity, hashes in agree.items():
             tx.identity.agree(self.system, entity, hashes)
         tx.conflicts.add_findings(findings)

@@ -249,10 +249,10 @@ class IdentityResolver:
             if target not in self._paged and len(exts) >= WHOLE:
                 # many at once: the whole map in one read, then no more lookups this run (links
                 # made later in the run go into the cache as they are made)
-                found = tx.identity.links_of(self.system, target)
+                found = tx.identity.links_of(self.school_id, self.system, target)
                 self._complete.add(target)
             else:
-                found = tx.identity.lookup(self.system, target, exts)
+                found = tx.identity.lookup(self.school_id, self.system, target, exts)
             for ext, gid in found.items():
                 have[prefix + ext] = gid
         return known
@@ -267,7 +267,7 @@ class IdentityResolver:
             return new_gid()
         index = self._people.get(entity)
         if index is None:
-            linked = tx.identity.linked_gids(self.system, entity)
+            linked = tx.identity.linked_gids(self.school_id, self.system, entity)
             self._linked_people[entity] = linked
             index = PeopleIndex(
                 p
@@ -275,7 +275,7 @@ class IdentityResolver:
                 if isinstance(p, Pupil | Teacher) and p.id not in linked
             )
             self._people[entity] = index
-        status = tx.reviews.status(self.system, entity, ext)
+        status = tx.reviews.status(self.school_id, self.system, entity, ext)
         if status == "rejected":  # a person said: nobody here is this one
             return self._seen_person(entity, item, new_gid())
         if status == "open":

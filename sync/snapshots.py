@@ -77,7 +77,7 @@ class SnapshotTracker:
             filters["date_to"] = done.scope.date_to
         if done.scope.class_id is not None:
             ext = done.scope.class_id
-            gid = tx.identity.lookup(self.system, Entity.CLASSES, [ext]).get(ext)
+            gid = tx.identity.lookup(self.school_id, self.system, Entity.CLASSES, [ext]).get(ext)
             if gid is None:
                 return set()  # a class we do not know yet holds nothing of ours
             filters["class_id"] = gid

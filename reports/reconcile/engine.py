@@ -146,7 +146,7 @@ class Reconciler:
         window: Window,
         sink: DifferenceSink,
     ) -> None:
-        resolver = ReadOnlyResolver(tx, self.system)
+        resolver = ReadOnlyResolver(tx, self.school_id, self.system)
         for page in pages(self.job.connector, list(spills)):
             entity = page.entity
             records, refused = map_page(self.job.mapper, page)

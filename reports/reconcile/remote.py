@@ -51,15 +51,18 @@ class Unreadable:
 class ReadOnlyResolver:
     """External references → gateway ids from the identity map, never writing to it."""
 
-    def __init__(self, tx: Tx, system: str) -> None:
+    def __init__(self, tx: Tx, school_id: str, system: str) -> None:
         self.tx = tx
+        self.school_id = school_id
         self.system = system
         self._links: dict[Entity, dict[str, str]] = {}
 
     def _map(self, entity: Entity) -> dict[str, str]:
         found = self._links.get(entity)
         if found is None:
-            found = self._links[entity] = self.tx.identity.links_of(self.system, entity)
+            found = self._links[entity] = self.tx.identity.links_of(
+                self.school_id, self.system, entity
+            )
         return found
 
     def _ref(self, target: Entity, value: str) -> str:
@@ -72,7 +75,7 @@ class ReadOnlyResolver:
         own: dict[str, str] = {}
         exts = [p[1] for r in records if (p := split_ext_ref(r.id)) is not None]
         if entity in LEAVES:
-            own = self.tx.identity.lookup(self.system, entity, exts) if exts else {}
+            own = self.tx.identity.lookup(self.school_id, self.system, entity, exts) if exts else {}
         elif exts:
             own = self._map(entity)
         codec = CODECS[entity]

@@ -14,10 +14,15 @@ SHORT = String(32)
 
 
 class IdentityRow(Base):
-    """(system, entity, external id) → gateway id."""
+    """(school, system, entity, external id) → gateway id.
+
+    Keyed by school: two schools of one store may each have their own installation of a system,
+    whose ids are numbered alike (issue 15's finding: linked per system alone, one school's
+    marks were taken as another's)."""
 
     __tablename__ = "identity_map"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(ID)
     system: Mapped[str] = mapped_column(SHORT)
     entity: Mapped[str] = mapped_column(SHORT)
     external_id: Mapped[str] = mapped_column(String(128))
@@ -27,7 +32,7 @@ class IdentityRow(Base):
     created_at: Mapped[dt.datetime]
 
     __table_args__ = (
-        UniqueConstraint("system", "entity", "external_id"),
+        UniqueConstraint("school_id", "system", "entity", "external_id"),
         # "is this record linked in that system": the whole question is the index condition, so
         # the answer is one probe whatever the planner believes of each entity's share of links
         Index("ix_identity_map_system_entity_gateway_id", "system", "entity", "gateway_id"),

@@ -89,11 +89,9 @@ class World:
 def world(
     directory: Path, n: int, *, size: str = "tiny", latency_ms: float = 0, seed0: int = 101
 ) -> Iterator[World]:
-    # each school's simulator is an installation of its own: ids apart (see generate_school)
-    schools = [
-        generate_school(seed0 + i, size, school_id=f"s{i + 1}", id_base=i * 100_000_000)
-        for i in range(n)
-    ]
+    # each school's simulator is an installation of its own, numbering its records alike (the
+    # generator's default): identity links are kept per school, so none is taken for another's
+    schools = [generate_school(seed0 + i, size, school_id=f"s{i + 1}") for i in range(n)]
     sims = [Simulator(s, pace=Pace(latency_ms=latency_ms) if latency_ms else None) for s in schools]
     with contextlib.ExitStack() as stack:
         urls = [stack.enter_context(serve_in_thread(sim.app)) for sim in sims]

@@ -131,7 +131,7 @@ def test_a_third_party_system_syncs_a_school_end_to_end(installed: None, tmp_pat
                     e: tx.records.count(e, school_id="sch1") for e in (Entity.PUPILS, Entity.MARKS)
                 }
                 marks = sorted(str(m.value) for m in tx.records.iter(Entity.MARKS, "sch1"))
-                ext = tx.identity.lookup("journal", Entity.PUPILS, ["P1", "P2", "P3"])
+                ext = tx.identity.lookup("sch1", "journal", Entity.PUPILS, ["P1", "P2", "P3"])
     assert counts == {Entity.PUPILS: 3, Entity.MARKS: 3}
     assert marks == ["4", "4/5", "5"]
     assert sorted(ext) == ["P1", "P2", "P3"]

@@ -138,9 +138,9 @@ def _bounded_pull(world: World, system: str) -> tuple[RunReport, float]:
     return outcome, elapsed
 
 
-def _linked(store: Store, system: str, entity: str, ext: str) -> Any:
-    with store.read() as tx:
-        gid = tx.identity.lookup(system, Entity(entity), [ext]).get(ext)
+def _linked(world: World, system: str, entity: str, ext: str) -> Any:
+    with world.store.read() as tx:
+        gid = tx.identity.lookup(world.school.school.id, system, Entity(entity), [ext]).get(ext)
         return None if gid is None else tx.records.get(Entity(entity), [gid]).get(gid)
 
 
@@ -180,7 +180,7 @@ def test_a_hostile_answer_is_refused_or_kept_with_a_reason_and_its_neighbours_ap
 def _judge(case: dict[str, Any], world: World, report: RunReport) -> None:
     system = case["wire"]
     entity, ext, field, value = case["neighbour"]
-    neighbour = _linked(world.store, system, entity, ext)
+    neighbour = _linked(world, system, entity, ext)
     whole = case["whole"]
     error = report.error or ""
     if whole == "refuse" or (whole == "either" and report.status == "failed"):
@@ -197,7 +197,7 @@ def _judge(case: dict[str, Any], world: World, report: RunReport) -> None:
         findings = tx.conflicts.find(status=None, limit=100_000)
     named = {f.record_id: f for f in findings}
     for bad in case["hostile"]:
-        kept = _linked(world.store, system, entity, bad)
+        kept = _linked(world, system, entity, bad)
         if kept is not None:
             continue
         finding = named.get(f"{system}:{bad}")

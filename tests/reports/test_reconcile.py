@@ -102,7 +102,9 @@ def test_a_reconciliation_applies_nothing_and_links_nothing(seeded: SeededWorld)
                     e: sorted((r.id, r.content_hash) for r in tx.records.iter(e, sid))
                     for e in (Entity.PUPILS, Entity.MARKS, Entity.ATTENDANCE, Entity.FINAL_MARKS)
                 },
-                "links": {e: tx.identity.links_of("es2", e) for e in (Entity.PUPILS, Entity.MARKS)},
+                "links": {
+                    e: tx.identity.links_of(sid, "es2", e) for e in (Entity.PUPILS, Entity.MARKS)
+                },
                 "changes": len(tx.changes.read(0, limit=10**6)),
                 "outbox": [(o.id, o.status) for o in tx.outbox.find()],
                 "conflicts": len(tx.conflicts.find(status=None)),

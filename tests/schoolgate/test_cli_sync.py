@@ -86,7 +86,7 @@ def test_sync_runs_conflicts_and_outbox(setup: Any) -> None:
     mark = next(m for m in school.marks if str(m.value) == "5")
     ext = int(mark.ext_ids["es2"])
     with store.read() as tx:
-        gid = tx.identity.lookup("es2", Entity.MARKS, [str(ext)])[str(ext)]
+        gid = tx.identity.lookup(school.school.id, "es2", Entity.MARKS, [str(ext)])[str(ext)]
         local = tx.records.get(Entity.MARKS, [gid])[gid]
     assert isinstance(local, Mark)
     Journal(store, (sc := load_config(path).schools[0]).id, sc.push_targets()).write(

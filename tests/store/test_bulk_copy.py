@@ -47,14 +47,14 @@ def test_new_records_and_their_links_go_by_copy(pg_store: Store, copies: list[st
     with pg_store.begin() as tx:
         counts = tx.records.upsert(Entity.MARKS, marks, source="es2")
         tx.identity.link_agreed(
-            "es2", Entity.MARKS, [(f"e{n}", m.id, "h") for n, m in enumerate(marks)]
+            "sch1", "es2", Entity.MARKS, [(f"e{n}", m.id, "h") for n, m in enumerate(marks)]
         )
     assert counts.created == 300
     assert [c.split(" (")[0] for c in copies] == ["COPY marks", "COPY identity_map"]
     # what went in reads back as it was given, links and change log included
     with pg_store.read() as tx:
         stored = tx.records.get(Entity.MARKS, [m.id for m in marks])
-        links = tx.identity.lookup("es2", Entity.MARKS, [f"e{n}" for n in range(300)])
+        links = tx.identity.lookup("sch1", "es2", Entity.MARKS, [f"e{n}" for n in range(300)])
         changes = tx.conn.execute(select(func.count()).select_from(CHANGES)).scalar_one()
     assert {i: (r.value, r.work_type, r.weight, r.modified_at) for i, r in stored.items()} == {
         m.id: (m.value, m.work_type, m.weight, m.modified_at) for m in marks

@@ -113,12 +113,57 @@ def test_a_downgrade_writes_the_links_back_onto_the_rows(db_url: str) -> None:
         s.upgrade()
         with s.begin() as tx:
             tx.records.upsert(Entity.MARKS, [mark(1)], source="es2")
-            tx.identity.link_many("es2", Entity.MARKS, {"71": "mark-1"})
-            tx.identity.link_many("o7", Entity.MARKS, {"g-1": "mark-1"})
+            tx.identity.link_many("sch1", "es2", Entity.MARKS, {"71": "mark-1"})
+            tx.identity.link_many("sch1", "o7", Entity.MARKS, {"g-1": "mark-1"})
         with s.engine.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "0001")
         with s.engine.connect() as conn:
             raw = conn.execute(text("SELECT ext_ids FROM marks WHERE id = 'mark-1'")).scalar_one()
         assert (json.loads(raw) if isinstance(raw, str) else raw) == {"es2": "71", "o7": "g-1"}
+    finally:
+        s.close()
+
+
+def test_links_take_the_school_of_their_record(db_url: str) -> None:
+    """0009 keys identity links by school: each existing link takes the school of the record it
+    names; a link naming no record is dropped; afterwards two schools hold the same external id,
+    and a downgrade is refused while they do."""
+    import pytest
+    from alembic import command
+    from sqlalchemy import text
+
+    from core.entities import Entity
+    from store import migrate
+    from tests.store.conftest import mark
+
+    s = Store.open(db_url)
+    try:
+        migrate.upgrade(s.engine, "0008")
+        with s.begin() as tx:
+            tx.records.upsert(Entity.MARKS, [mark(1), mark(2, school="sch2")], source="es2")
+        with s.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO identity_map (system, entity, external_id, gateway_id, "
+                    "synced_hash, created_at) VALUES "
+                    "('es2', 'marks', '71', 'mark-1', 'h1', '2026-01-01 00:00:00'), "
+                    "('es2', 'marks', '72', 'mark-2', NULL, '2026-01-01 00:00:00'), "
+                    "('es2', 'marks', '73', 'mark-gone', NULL, '2026-01-01 00:00:00')"
+                )
+            )
+        s.upgrade()
+        with s.begin() as tx:
+            assert tx.identity.links_of("sch1", "es2", Entity.MARKS) == {"71": "mark-1"}
+            assert tx.identity.links_of("sch2", "es2", Entity.MARKS) == {"72": "mark-2"}
+            assert tx.identity.agreements("es2", Entity.MARKS, ["mark-1"]) == {"mark-1": "h1"}
+            tx.identity.link("sch2", "es2", Entity.MARKS, "71", "mark-2b")  # alike, another school
+        with s.engine.connect() as conn:
+            left = conn.execute(text("SELECT count(*) FROM identity_map")).scalar_one()
+        assert left == 3  # 71 and 72 kept, 73 (no record) dropped, 71 of sch2 added
+        with (
+            pytest.raises(RuntimeError, match="schools share external ids of es2 marks"),
+            s.engine.begin() as conn,
+        ):
+            command.downgrade(migrate.alembic_config(conn), "0008")
     finally:
         s.close()

@@ -116,7 +116,7 @@ def _fill(tx: Tx, pages: range) -> None:
     for page in pages:
         numbers = range(page * PAGE, (page + 1) * PAGE)
         tx.records.upsert(Entity.MARKS, [_mark(n) for n in numbers], source="es2")
-        tx.identity.link_many("es2", Entity.MARKS, {_ext(n): _mark(n).id for n in numbers})
+        tx.identity.link_many("sch1", "es2", Entity.MARKS, {_ext(n): _mark(n).id for n in numbers})
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_hot_path_lookups_probe_indexes_on_a_store_filled_from_empty(store: Stor
     with store.begin() as tx:
         _fill(tx, range(10, PAGES))
         with _captured(store.engine) as statements:
-            linked = tx.identity.lookup("es2", Entity.MARKS, [_ext(n) for n in wanted])
+            linked = tx.identity.lookup("sch1", "es2", Entity.MARKS, [_ext(n) for n in wanted])
             fields = MATCH_KEYS[Entity.MARKS]
             keys = [tuple(getattr(m, f) for f in fields) for m in incoming]
             matched = tx.matching.match_natural(Entity.MARKS, SCHOOL, fields, keys)
@@ -202,7 +202,7 @@ def test_the_unlinked_probe_is_one_index_probe_for_links_the_statistics_never_sa
         conn.exec_driver_sql("ANALYZE identity_map")
     others = range(0, PAGES * PAGE, 6)
     with store.begin() as tx:
-        tx.identity.link_many("o7", Entity.MARKS, {f"o7-{n}": _mark(n).id for n in others})
+        tx.identity.link_many("sch1", "o7", Entity.MARKS, {f"o7-{n}": _mark(n).id for n in others})
     with store.begin() as tx:
         with _captured(store.engine) as statements:
             unlinked = tx.matching.has_unlinked(Entity.MARKS, SCHOOL, "o7")

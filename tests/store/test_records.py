@@ -203,9 +203,9 @@ def test_ids_in_scope_linked_to_a_system_and_excluding_seen_ids(store: Store) ->
     with store.begin() as tx:
         tx.records.upsert(Entity.MARKS, [mark(i) for i in range(6)], source="es2")
         tx.identity.link_agreed(
-            "es2", Entity.MARKS, [(f"e{i}", f"mark-{i}", None) for i in range(4)]
+            "sch1", "es2", Entity.MARKS, [(f"e{i}", f"mark-{i}", None) for i in range(4)]
         )
-        tx.identity.link_agreed("o7", Entity.MARKS, [("x5", "mark-5", None)])
+        tx.identity.link_agreed("sch1", "o7", Entity.MARKS, [("x5", "mark-5", None)])
     with store.read() as tx:
         assert tx.records.ids_in_scope(Entity.MARKS, SCHOOL, linked_to="es2") == {
             "mark-0", "mark-1", "mark-2", "mark-3"
@@ -245,8 +245,10 @@ def test_a_record_read_carries_its_ids_from_the_identity_map(store: Store) -> No
     with store.begin() as tx:
         tx.records.upsert(Entity.MARKS, [local], source="local")
     with store.begin() as tx:
-        tx.identity.link_agreed("es2", Entity.MARKS, [("7001", "mark-1", local.content_hash)])
-        tx.identity.link_many("o7", Entity.MARKS, {"guid-1": "mark-1"})
+        tx.identity.link_agreed(
+            "sch1", "es2", Entity.MARKS, [("7001", "mark-1", local.content_hash)]
+        )
+        tx.identity.link_many("sch1", "o7", Entity.MARKS, {"guid-1": "mark-1"})
         tx.records.upsert(Entity.MARKS, [mark(1, "4")], source="local")
     want = {"es2": "7001", "o7": "guid-1"}
     with store.read() as tx:
@@ -260,9 +262,9 @@ def test_a_record_read_carries_its_ids_from_the_identity_map(store: Store) -> No
 
 
 def test_a_record_of_one_school_is_never_written_as_another_schools(store: Store) -> None:
-    """Two schools whose systems number their records alike (two installations of one system)
-    reach the same gateway id through the identity map: the second school's write is refused
-    with both schools named, and the first school's record stays as it was."""
+    """A write naming one school's record as another's (no pull does: identity links are kept
+    per school — tests/sync/test_two_schools.py) is refused with both schools named, and the
+    first school's record stays as it was."""
     with store.begin() as tx:
         tx.records.upsert(Entity.MARKS, [mark(1)], source="es2")
     other = mark(1, "2", school="sch2")

@@ -41,7 +41,7 @@ def test_created_records_are_written_linked_agreed_and_queued_to_the_other_syste
     assert counts.as_dict() == {"marks": {"created": 1}}
     with store.read() as tx:
         assert m.id in tx.records.get(Entity.MARKS, [m.id])
-        assert tx.identity.lookup("es2", Entity.MARKS, ["9001"]) == {"9001": m.id}
+        assert tx.identity.lookup("sch1", "es2", Entity.MARKS, ["9001"]) == {"9001": m.id}
         assert tx.identity.agreements("es2", Entity.MARKS, [m.id]) == {m.id: m.content_hash}
         queued = tx.queries.outbox(OutboxFilter(school_id="sch1"), Paging(100)).items
     # never back to the system it came from

@@ -55,7 +55,9 @@ def world3(tiny_school: SchoolData, tmp_path: Any, secrets: None) -> Iterator[Wo
 def _linked(world: World, system: str, entity: Entity) -> dict[str, str]:
     """gid → ext id in ``system`` (every record the system is linked to)."""
     with world.store.read() as tx:
-        return tx.identity.ext_of(system, entity, list(tx.identity.linked_gids(system, entity)))
+        return tx.identity.ext_of(
+            system, entity, list(tx.identity.linked_gids(world.school.school.id, system, entity))
+        )
 
 
 def test_three_systems_one_record_each(world3: World) -> None:

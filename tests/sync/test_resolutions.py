@@ -16,7 +16,7 @@ def _held(store: Store, value: str) -> tuple[Mark, int]:
     m = mark(1)
     with store.begin() as tx:
         tx.records.upsert(Entity.MARKS, [m], source="es2")
-        tx.identity.link_agreed("es2", Entity.MARKS, [("9001", m.id, m.content_hash)])
+        tx.identity.link_agreed("sch1", "es2", Entity.MARKS, [("9001", m.id, m.content_hash)])
         incoming = {**m.content(), "value": value}
         tx.conflicts.add_findings(
             [
@@ -84,5 +84,7 @@ def test_an_identity_is_linked_only_to_a_person_who_exists(store: Store) -> None
     decide_identity(store, first, link_to=p.id, by="админ")
     decide_identity(store, second, link_to=None, by="админ")
     with store.read() as tx:
-        assert tx.identity.lookup("es2", Entity.PUPILS, ["55001", "55002"]) == {"55001": p.id}
+        assert tx.identity.lookup("sch1", "es2", Entity.PUPILS, ["55001", "55002"]) == {
+            "55001": p.id
+        }
         assert [r.status for r in tx.queries.reviews().items] == ["linked", "rejected"]

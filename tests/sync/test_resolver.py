@@ -77,9 +77,9 @@ def _marks_page(resolver: IdentityResolver, tx: Counting, count: int) -> Resolve
 
 def _linked(store: Store, lessons: int) -> None:
     with store.begin() as tx:
-        tx.identity.link_agreed("es2", Entity.PUPILS, [("P1", "pupil-1", None)])
+        tx.identity.link_agreed(SCHOOL, "es2", Entity.PUPILS, [("P1", "pupil-1", None)])
         tx.identity.link_agreed(
-            "es2", Entity.LESSONS, [(f"L{n}", f"lesson-{n}", None) for n in range(lessons)]
+            SCHOOL, "es2", Entity.LESSONS, [(f"L{n}", f"lesson-{n}", None) for n in range(lessons)]
         )
 
 
@@ -130,7 +130,9 @@ def test_lessons_are_looked_up_page_by_page_and_never_cached(store: Store) -> No
         made = resolver.resolve_page(tx, Entity.LESSONS, [_lesson("L-new")])  # type: ignore[arg-type]
         assert [ext for ext, _ in made.new_links] == ["L-new"]
         # the pull writes a page's new links with the page (here: by hand)
-        raw.identity.link_agreed("es2", Entity.LESSONS, [("L-new", made.new_links[0][1], None)])
+        raw.identity.link_agreed(
+            SCHOOL, "es2", Entity.LESSONS, [("L-new", made.new_links[0][1], None)]
+        )
         tx.lookups.clear()
         later = resolver.resolve_page(
             tx,  # type: ignore[arg-type]
