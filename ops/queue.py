@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from huey import RedisHuey, SqliteHuey
-from huey.api import Huey
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from store import JobKey
+
+if TYPE_CHECKING:  # huey (and redis) load when a queue is made, not with the settings
+    from huey.api import Huey
 
 TASK = "schoolgate.job"
 
@@ -69,10 +70,14 @@ class JobQueue:
     @classmethod
     def embedded(cls, path: Path, execute: JobFn, name: str = "schoolgate") -> JobQueue:
         path.parent.mkdir(parents=True, exist_ok=True)
+        from huey import SqliteHuey
+
         return cls(SqliteHuey(name, filename=str(path), results=False, utc=True), execute)
 
     @classmethod
     def redis(cls, url: str, execute: JobFn, name: str = "schoolgate") -> JobQueue:
+        from huey import RedisHuey
+
         return cls(RedisHuey(name, url=url, results=False, utc=True), execute)
 
     def send(self, key: JobKey, ticket: str, at: dt.datetime | None = None) -> None:

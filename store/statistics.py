@@ -22,7 +22,6 @@ import threading
 from collections import Counter
 from typing import Any
 
-from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, event
 
 #: rows inserted into a table before its statistics are first looked at
@@ -161,7 +160,10 @@ class Statistics:
             cursor.execute(f'SAVEPOINT "{_SAVEPOINT}"')
             try:
                 cursor.execute(f'LOCK TABLE "{name}" IN SHARE UPDATE EXCLUSIVE MODE NOWAIT')
-            except LockNotAvailable:  # another unit is analysing it: not now
+            except Exception as exc:  # the driver's own error (psycopg: LockNotAvailable)
+                if getattr(exc, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+                    raise
+                # another unit is analysing it: not now
                 cursor.execute(f'ROLLBACK TO SAVEPOINT "{_SAVEPOINT}"')
                 continue
             cursor.execute(f'ANALYZE "{name}"')
@@ -177,6 +179,9 @@ class Statistics:
 
 
 _SAVEPOINT = "schoolgate_analyse"
+#: SQLSTATE of NOWAIT finding the lock taken (read from the driver's error, so that a process on
+#: SQLite never loads psycopg)
+_LOCK_NOT_AVAILABLE = "55P03"
 _SIZES = (
     "SELECT c.relname, greatest(c.reltuples, 0) FROM pg_class c "
     "WHERE c.relname = ANY(%(names)s) AND c.relkind = 'r' "

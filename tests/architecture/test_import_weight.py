@@ -26,3 +26,29 @@ def test_the_report_names_are_still_there_when_asked_for() -> None:
     assert control.FORMATS == ("html", "xlsx", "json", "csv")
     assert control.ControlSettings().quarter_weeks == 9
     assert callable(control.write_control) and callable(control.run_control)
+
+
+def test_a_pull_on_sqlite_loads_neither_alembic_nor_the_queue_nor_psycopg() -> None:
+    """A pull asks its store's revision and the newest one (every command does) without Alembic,
+    reads the ``[queue]`` settings without huey and redis, and on SQLite never loads psycopg:
+    together about 25 MB of every sync process."""
+    code = (
+        "import sys, tempfile; from schoolgate.config import parse_config; from sync import jobs; "
+        "from sync.pull import Puller; from store import Store; "
+        "s = Store.open('sqlite:///' + tempfile.mkdtemp() + '/s.db'); "
+        "print(s.revision(), s.head()); s.close(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'alembic', 'huey', 'redis', 'psycopg', 'mako'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    from store.migrate import scripts_head
+
+    assert out == [f"None {scripts_head()}", "[]"]
+
+
+def test_the_newest_revision_is_the_scripts_own() -> None:
+    from store import migrate
+
+    assert migrate.head_revision() == migrate.scripts_head()
