@@ -72,7 +72,7 @@ def router(settings: ApiSettings) -> APIRouter:
         token = principal.token
         while True:
             left = deadline - time.monotonic()
-            if page.events or page.more or left <= 0:
+            if page.count or page.more or left <= 0:
                 break
             await asyncio.sleep(min(settings.poll_interval, left))
             page = await run_in_threadpool(_read, state, view, page.position, limit)
@@ -82,7 +82,7 @@ def router(settings: ApiSettings) -> APIRouter:
             )
         state.metrics.feed_lag.labels(token.name).set(max(0, page.head - page.position))
         tail = f'],"cursor":"{feed_cursor(page.position)}","more":{str(page.more).lower()}}}'
-        body = b'{"events":[' + b",".join(page.events) + tail.encode()
+        body = b'{"events":[' + page.body + tail.encode()
         return Response(body, media_type="application/json")
 
     return api

@@ -20,8 +20,9 @@ class View:
 
 @dataclass(frozen=True, slots=True)
 class FeedRead:
-    #: the events, each as JSON text (UTF-8)
-    events: list[bytes]
+    #: the events as JSON texts (UTF-8) joined by commas, and how many
+    body: bytes
+    count: int
     #: where the next read continues
     position: int
     more: bool
@@ -37,7 +38,7 @@ def read_page(store: Store, view: View, *, after: int, limit: int, scan: int) ->
         q = tx.queries
         head = q.feed_head()  # first: every position up to it is final
         if head <= after:
-            return FeedRead([], after, False, head, [])
+            return FeedRead(b"", 0, after, False, head, [])
         scope: FeedScope | None = None
         upto = head
         if view.pupil_id is not None:
@@ -54,8 +55,8 @@ def read_page(store: Store, view: View, *, after: int, limit: int, scan: int) ->
             scope=scope,
             flagged=sorted(PEOPLE),
         )
-    if len(page.events) == limit and page.last is not None:
+    if page.count == limit and page.last is not None:
         position, more = page.last, True
     else:
         position, more = upto, upto < head
-    return FeedRead(page.events, position, more, head, page.shown)
+    return FeedRead(page.body, page.count, position, more, head, page.shown)

@@ -40,6 +40,7 @@ from bench._server import in_child
 SEED = 7
 SIZE = os.environ.get("SCHOOLGATE_BENCH_SIZE", "large")
 WORKERS = int(os.environ.get("SCHOOLGATE_BENCH_FEED_WORKERS", "2"))
+THREADS = int(os.environ.get("SCHOOLGATE_BENCH_FEED_THREADS", "1"))
 CONSUMERS = 20
 PAGE = 1000
 PAGES_EACH = 25
@@ -93,7 +94,7 @@ def served(workdir: Path, db: Path, school: str) -> Iterator[str]:
     port = free_port()
     command = [str(Path(sys.executable).with_name("schoolgate")), "--log-level", "warning"]
     command += ["serve", "--config", str(config), "--port", str(port), "--no-access-log"]
-    command += ["--workers", str(WORKERS), "--threads", "1"]
+    command += ["--workers", str(WORKERS), "--threads", str(THREADS)]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -240,7 +241,7 @@ def run() -> list[Row]:
     load = max(load, os.getloadavg()[0])
     note = (
         f"{events:,} events ({SIZE} school, filled in {filled:.0f} s); "
-        f"server: {WORKERS} process(es); machine load ≤ {load:.1f}"
+        f"server: {WORKERS} process(es) × {THREADS} thread(s); machine load ≤ {load:.1f}"
     )
     pages = f"{len(latencies)} pages by {CONSUMERS} consumers, mean {statistics.mean(latencies) * 1000:.0f} ms"
     return [
