@@ -27,7 +27,10 @@ def _link(tx: Tx, records: list[Mark]) -> None:
     """The links a pull makes with the records it creates (the identity map holds them)."""
     for system in ("es2",):
         tx.identity.link_many(
-            system, Entity.MARKS, {r.ext_ids[system]: r.id for r in records if system in r.ext_ids}
+            SCHOOL,
+            system,
+            Entity.MARKS,
+            {r.ext_ids[system]: r.id for r in records if system in r.ext_ids},
         )
 
 

@@ -18,14 +18,14 @@ class _CountingIdentity:
         self._inner = inner
         self._counts = counts
 
-    def lookup(self, system: str, entity: Entity, ext_ids: Any) -> dict[str, str]:
+    def lookup(self, school: str, system: str, entity: Entity, ext_ids: Any) -> dict[str, str]:
         wanted = list(ext_ids)
         self._counts.lookups.append((entity, len(wanted)))
-        return dict(self._inner.lookup(system, entity, wanted))
+        return dict(self._inner.lookup(school, system, entity, wanted))
 
-    def links_of(self, system: str, entity: Entity) -> dict[str, str]:
+    def links_of(self, school: str, system: str, entity: Entity) -> dict[str, str]:
         self._counts.whole.append(entity)
-        return dict(self._inner.links_of(system, entity))
+        return dict(self._inner.links_of(school, system, entity))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
