@@ -62,7 +62,7 @@ class Tx:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         #: the change-log entries of this unit, written as it commits (see store.changelog)
-        self.pending_changes = PendingChanges()
+        self.pending_changes = PendingChanges(conn if conn.dialect.name == "sqlite" else None)
         self.records = RecordsRepo(conn, self.pending_changes)
         self.history = HistoryRepo(conn)
         self.identity = IdentityRepo(conn)
