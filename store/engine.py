@@ -42,7 +42,7 @@ SQLITE_PRAGMAS = (
     "synchronous=NORMAL",
     f"busy_timeout={BUSY_TIMEOUT_MS}",
     "foreign_keys=OFF",
-    "cache_size=-16384",  # 16 MB: a pull holds little but its unit; see docs/performance.md
+    "cache_size=-8192",  # 8 MB: a pull holds little but its unit; see docs/performance.md
     "temp_store=MEMORY",
     "wal_autocheckpoint=0",  # checkpoints run on a thread of their own (store.checkpointer)
 )

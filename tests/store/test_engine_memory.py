@@ -31,3 +31,16 @@ def test_units_reuse_the_connection_that_was_returned_last(tmp_path: Path) -> No
         assert all(conn is used[0] for conn in used)
     finally:
         store.close()
+
+
+def test_a_connection_caches_at_most_8_mb_of_pages(tmp_path: Path) -> None:
+    """A pull's peak memory (≤ 150 MB, issue 19) has room for one 8 MB page cache: a pull
+    writes in time-ordered ids and reads what a page names, and gains nothing measurable from
+    a bigger one."""
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        with store.begin() as tx:
+            (size,) = tx.conn.exec_driver_sql("PRAGMA cache_size").one()
+        assert size < 0 and -size * 1024 <= 8 * 2**20  # negative: KiB
+    finally:
+        store.close()
