@@ -1,8 +1,9 @@
 """The change log: positions handed out in commit order, read back by cursor.
 
 A unit of work collects its change-log entries as it writes records (:class:`PendingChanges`) and
-writes them when it commits, taking their positions from the one-row ``change_seq`` counter with
-an ``UPDATE`` at that moment. On PostgreSQL that row lock is held until the transaction ends, so a
+writes them when it commits (on SQLite also along the way, every :data:`SPILL_AT` rows of a long
+unit), taking their positions from the one-row ``change_seq`` counter with an ``UPDATE`` at that
+moment. On PostgreSQL that row lock is held until the transaction ends, so a
 later writer gets later positions only after the earlier one has committed (or rolled back,
 leaving a gap that nobody has seen). A reader following ``position > cursor`` therefore never
 sees a position appear behind one it already read. SQLite serialises writers by itself.
@@ -97,31 +98,60 @@ class Written:
         return len(self.ids)
 
 
+#: change-log rows a unit holds before it writes them (SQLite only; see :class:`PendingChanges`)
+SPILL_AT = 20_000
+
+
 class PendingChanges:
     """The change-log entries of one unit of work, in the order they were made, written with
     their positions when the unit commits (:meth:`flush`). A savepoint that rolls back drops
-    what was added inside it (:meth:`mark`, :meth:`drop_after`)."""
+    what was added inside it (:meth:`mark`, :meth:`drop_after`).
 
-    def __init__(self) -> None:
+    ``spill_to``: a connection on which entries are written before the unit commits, once more
+    than ``spill_at`` rows are held — so a long unit (a whole АСИОУ package) does not hold a row
+    per record until its end. Only on SQLite: it has one writer at a time (the unit holds the
+    write lock from its ``BEGIN IMMEDIATE``), so positions taken early still follow commit order.
+    On PostgreSQL (``None``) the position lock is taken last, as the module says."""
+
+    def __init__(self, spill_to: Connection | None = None, *, spill_at: int | None = None) -> None:
         self._entries: list[Written | list[dict[str, Any]]] = []
+        self._spill_to = spill_to
+        self._spill_at = SPILL_AT if spill_at is None else spill_at
+        #: rows held in ``_entries``
+        self._held = 0
+        #: entries written before the unit's end (they precede ``_entries``)
+        self._written = 0
 
     def written(self, entry: Written) -> None:
         if entry.ids:
-            self._entries.append(entry)
+            self._hold(entry)
 
     def rows(self, rows: list[dict[str, Any]]) -> None:
         """Whole change-log rows (without positions): tombstones."""
         if rows:
-            self._entries.append(rows)
+            self._hold(rows)
+
+    def _hold(self, entry: Written | list[dict[str, Any]]) -> None:
+        self._entries.append(entry)
+        self._held += len(entry)
+        if self._spill_to is not None and self._held > self._spill_at:
+            self.flush(self._spill_to)
 
     def mark(self) -> int:
-        return len(self._entries)
+        return self._written + len(self._entries)
 
     def drop_after(self, mark: int) -> None:
-        del self._entries[mark:]
+        """Forget the entries added after ``mark`` (their savepoint rolled back). Entries
+        written since then were written inside that savepoint: the database dropped them."""
+        if mark >= self._written:
+            del self._entries[mark - self._written :]
+        else:
+            self._entries.clear()
+            self._written = mark
+        self._held = sum(len(e) for e in self._entries)
 
     def __len__(self) -> int:
-        return sum(len(e) for e in self._entries)
+        return self._held
 
     def flush(self, conn: Connection) -> None:
         """Write every entry, positions in order; takes the position lock until commit."""
@@ -138,7 +168,9 @@ class PendingChanges:
                     conn, entry
                 )
             position += len(entry)
+        self._written += len(self._entries)
         self._entries.clear()
+        self._held = 0
 
 
 def _insert_written(conn: Connection, first: int, w: Written) -> None:

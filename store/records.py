@@ -55,6 +55,8 @@ AUDIT = table(AuditRow)
 _IDENTITY = table(IdentityRow)
 #: records per statement; a chunk's ids fit in one IN list on both engines
 CHUNK = 20_000
+#: ids to leave out of :meth:`RecordsRepo.ids_in_scope` sent in its query; more are left out here
+EXCLUDED_IN_QUERY = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,8 +425,10 @@ class RecordsRepo(Repo):
         A filter named after a column matches it (a list, tuple or set matches any of its values);
         ``date_from``/``date_to`` bound the record's ``date`` — for marks and attendance, the date
         of their lesson — and for those two ``class_id`` and ``subject_id`` are their lesson's.
-        ``linked_to``: only records that system has an id for; ``excluding``: ids left out (in the
-        query, so that a whole snapshot's ids need not come back to be subtracted here).
+        ``linked_to``: only records that system has an id for; ``excluding``: ids left out — in
+        the query when they are few (a window's), else subtracted here from the ids read in
+        batches: a whole snapshot's ids sent to the database would cost their JSON text and the
+        database's index of it, on top of the set held (issue 19: a pull's memory stays flat).
         """
         table = table_of(entity)
         via_lesson = "lesson_id" in table.c
@@ -453,7 +457,8 @@ class RecordsRepo(Repo):
                 conds.append(target.in_(list(value)))
             else:
                 conds.append(target == value)
-        if excluding:
+        streamed = len(excluding) > EXCLUDED_IN_QUERY
+        if excluding and not streamed:
             conds.append(none_of(self.conn, table.c.id, list(excluding)))
         if linked_to is not None:
             ident = _IDENTITY.c
@@ -467,7 +472,12 @@ class RecordsRepo(Repo):
         stmt = select(table.c.id)
         if joined:
             stmt = stmt.join(lessons, lessons.c.id == table.c.lesson_id)
-        return set(self.conn.execute(stmt.where(and_(*conds))).scalars())
+        stmt = stmt.where(and_(*conds))
+        if not streamed:
+            return set(self.conn.execute(stmt).scalars())
+        left_out = excluding if isinstance(excluding, set | frozenset) else set(excluding)
+        rows = self.conn.execution_options(stream_results=True, yield_per=CHUNK).execute(stmt)
+        return {i for i in rows.scalars() if i not in left_out}
 
     def iter(self, entity: Entity, school_id: str, *, batch: int = 2000) -> Iterator[Record]:
         """Every live record of the school, streamed in id order."""

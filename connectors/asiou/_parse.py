@@ -49,7 +49,7 @@ from core.entities import Entity
 from core.errors import ContractViolation
 
 SYSTEM = "asiou"
-DEFAULT_CHUNK = 2000
+DEFAULT_CHUNK = 1000
 FEED = 64 * 1024
 
 

@@ -55,6 +55,9 @@ WINDOW_CALLS: dict[Entity, tuple[str, str]] = {
 }
 _DERIVED = (Entity.TEACHERS, Entity.SUBJECTS, Entity.SUBGROUPS)
 _CACHE_SECONDS = 600.0
+#: lessons the name scan keeps for the lessons read that follows it (the first windows that read
+#: asks for); the others are asked again, so a pull's memory does not grow with the school's year
+LESSONS_KEPT = 5_000
 #: a class's window of marks is well under a megabyte; an answer over this is refused
 MAX_BODY_MB = 32.0
 #: seconds one call may wait on О7, its whole answer included (slow answers take up to 20 s)
@@ -296,11 +299,13 @@ class O7Connector:
             yield Page(entity, [], done_state)
 
     def name_scan(self) -> NameScan:
-        """Read classes, pupils, period marks and the year's lessons once; names from them."""
+        """Read classes, pupils, period marks and the year's lessons once; names from them. The
+        first :data:`LESSONS_KEPT` lessons are kept for the lessons read."""
         if self._scan is not None and time.monotonic() - self._scan[0] < _CACHE_SECONDS:
             return self._scan[1]
         scan = NameScan()
         self._lesson_cache.clear()
+        kept = 0
         for item in self.classes(refresh=True):
             scan.add_class(item)
         for class_id in self._class_ids():
@@ -310,7 +315,9 @@ class O7Connector:
                 scan.add_total(total)
             for window in self.windows:
                 lessons = self.window_read(Entity.LESSONS, class_id, window)
-                self._lesson_cache[(class_id, window)] = lessons
+                if kept + len(lessons) <= LESSONS_KEPT:
+                    self._lesson_cache[(class_id, window)] = lessons
+                    kept += len(lessons)
                 for lesson in lessons:
                     scan.add_lesson(class_id, lesson)
         self._scan = (time.monotonic(), scan)

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from core.entities import Entity
-from store import Store
+from store import Store, changelog
 from tests.store.conftest import mark
 
 
@@ -90,3 +90,34 @@ def test_a_reader_never_sees_a_position_behind_its_cursor(store: Store) -> None:
         order = [(c.record_id, c.position) for c in reader.changes.read(0)]
     assert [r for r, _ in order] == ["mark-1", "mark-100"]
     assert order[0][1] < order[1][1]
+
+
+def test_a_long_sqlite_unit_writes_its_changes_along_the_way(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A unit writing many records (a whole АСИОУ package) does not hold a change-log row per
+    record until it commits: on SQLite, past ``SPILL_AT`` held rows they are written with their
+    positions. A savepoint that rolls back after such a write takes its rows with it; the log
+    ends up as if everything had been written at commit."""
+    if store.dialect != "sqlite":
+        pytest.skip("PostgreSQL takes the position lock last: changes are held to the end")
+    monkeypatch.setattr(changelog, "SPILL_AT", 4)
+    with store.begin() as tx:
+        for n in range(0, 12, 3):
+            tx.records.upsert(Entity.MARKS, [mark(i) for i in range(n, n + 3)], source="es2")
+            assert len(tx.pending_changes) <= 4
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.records.upsert(Entity.MARKS, [mark(i) for i in range(20, 25)], source="es2")
+            assert len(tx.pending_changes) <= 4  # written inside the savepoint
+            raise RuntimeError("rolled back")
+        tx.records.upsert(Entity.MARKS, [mark(12)], source="es2")
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.records.upsert(Entity.MARKS, [mark(30)], source="es2")  # held, not written
+            raise RuntimeError("rolled back")
+        with store.read() as reader:
+            assert reader.changes.read(0) == []  # nothing visible before the unit commits
+    with store.read() as reader:
+        log = reader.changes.read(0)
+    assert [c.record_id for c in log] == [f"mark-{i}" for i in range(13)]
+    first = log[0].position
+    assert [c.position for c in log] == list(range(first, first + 13))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from core.entities import Entity
 from core.errors import StoreError
@@ -277,3 +277,28 @@ def test_a_record_of_one_school_is_never_written_as_another_schools(store: Store
     with store.read() as tx:
         kept = tx.records.get(Entity.MARKS, ["mark-1"])["mark-1"]
     assert (kept.school_id, kept.content_hash) == ("sch1", mark(1).content_hash)
+
+
+def test_a_whole_snapshots_seen_ids_are_not_sent_to_the_database(store: Store) -> None:
+    """A complete read of a large school closes its scope with every id it read: sent in the
+    query, they would cost their text and the database's index of it on top of the set the
+    pull holds. Past ``EXCLUDED_IN_QUERY`` they are left out as the ids come back."""
+    sent: list[int] = []
+
+    def size(conn: object, cursor: object, statement: str, params: object, *_: object) -> None:
+        sent.append(len(str(params)))
+
+    with store.begin() as tx:
+        tx.records.upsert(Entity.MARKS, [mark(i) for i in range(6)], source="es2")
+        tx.identity.link_agreed(
+            "sch1", "es2", Entity.MARKS, [(f"e{i}", f"mark-{i}", None) for i in range(6)]
+        )
+    seen = {f"mark-{i}" for i in (0, 2, 5)} | {f"unknown-{i}" for i in range(20_000)}
+    event.listen(store.engine, "before_cursor_execute", size)
+    try:
+        with store.read() as tx:
+            found = tx.records.ids_in_scope(Entity.MARKS, SCHOOL, linked_to="es2", excluding=seen)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", size)
+    assert found == {"mark-1", "mark-3", "mark-4"}
+    assert max(sent) < 10_000  # 20,000 ids would be over 300,000 characters

@@ -232,3 +232,11 @@ def test_an_entity_spelt_in_utf_7_is_refused_before_anything_else() -> None:
     assert b"<!ENTITY" not in data and "<!ENTITY" in data.decode("utf-7")
     with pytest.raises(ContractViolation, match="UTF-7"):
         list(iter_pages(chunked(data, 13)))
+
+
+def test_default_pages_are_small_enough_for_a_flat_pull() -> None:
+    """A pull holds a few pages at once (the one filling, the one held back, the read-ahead's):
+    by default a page is at most 1,000 records (issue 19: a pull's peak memory ≤ 150 MB)."""
+    sizes = [len(p.records) for p in iter_pages(_big_package(2_500))]
+    assert sum(sizes) == 2_500 + 7
+    assert max(sizes) <= 1_000

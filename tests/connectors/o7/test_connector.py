@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from connectors.base import WHOLE, Page, PushItem, Scope
-from connectors.o7 import O7Connector, O7Session, parse_date
+from connectors.o7 import O7Connector, O7Session, _connector, parse_date
 from connectors.o7._connector import CAPABILITIES
 from connectors.o7._windows import MAX_WINDOW_DAYS
 from core.entities import Entity
@@ -248,3 +248,18 @@ def test_roster_pushes_are_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> 
         assert conn.session._client.timeout.read > 20  # slow answers take up to 20 s
     finally:
         conn.close()
+
+
+def test_the_name_scan_keeps_a_bounded_share_of_the_years_lessons(
+    wire: Wire, connector: O7Connector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan reads the year's lessons of every class; it keeps at most ``LESSONS_KEPT`` of
+    them for the lessons read (a pull's memory must not grow with the school's year), which
+    asks О7 again for the rest and reads the same lessons either way."""
+    fresh = [p.records for p in connector.pull(Entity.LESSONS, None)]
+    monkeypatch.setattr(_connector, "LESSONS_KEPT", 3)
+    connector.pull(Entity.TEACHERS, None).__next__()  # the scan
+    calls = wire.methods().count("ScheduleService/GetLessons")
+    assert sum(len(v) for v in connector._lesson_cache.values()) <= 3
+    assert [p.records for p in connector.pull(Entity.LESSONS, None)] == fresh
+    assert wire.methods().count("ScheduleService/GetLessons") == calls + len(fresh) - 3
