@@ -476,7 +476,9 @@ class RecordsRepo(Repo):
         if not streamed:
             return set(self.conn.execute(stmt).scalars())
         left_out = excluding if isinstance(excluding, set | frozenset) else set(excluding)
-        rows = self.conn.execution_options(stream_results=True, yield_per=CHUNK).execute(stmt)
+        # the options go on the statement: on the connection they would stay for every later
+        # statement of the unit (a server-side cursor for an INSERT is an error on PostgreSQL)
+        rows = self.conn.execute(stmt.execution_options(yield_per=CHUNK))
         return {i for i in rows.scalars() if i not in left_out}
 
     def iter(self, entity: Entity, school_id: str, *, batch: int = 2000) -> Iterator[Record]:

@@ -302,3 +302,22 @@ def test_a_whole_snapshots_seen_ids_are_not_sent_to_the_database(store: Store) -
         event.remove(store.engine, "before_cursor_execute", size)
     assert found == {"mark-1", "mark-3", "mark-4"}
     assert max(sent) < 10_000  # 20,000 ids would be over 300,000 characters
+
+
+def test_a_unit_writes_on_after_closing_a_whole_snapshot(store: Store) -> None:
+    """The scope's ids read back in batches must not leave the unit's connection streaming: on
+    PostgreSQL every later statement would go through a server-side cursor, and an INSERT there
+    is a syntax error (found by the xlarge school's sync on PostgreSQL)."""
+    with store.begin() as tx:
+        tx.records.upsert(Entity.MARKS, [mark(i) for i in range(3)], source="es2")
+        seen = {f"unknown-{i}" for i in range(20_000)}
+        assert tx.records.ids_in_scope(Entity.MARKS, SCHOOL, excluding=seen) == {
+            "mark-0",
+            "mark-1",
+            "mark-2",
+        }
+        assert "stream_results" not in tx.conn.get_execution_options()
+        tx.records.upsert(Entity.MARKS, [mark(3)], source="es2")
+        tx.checkpoints.save(SCHOOL, "es2", "marks", {"read_to": "2026-05-31"})
+    with store.read() as tx:
+        assert tx.records.count(Entity.MARKS, school_id=SCHOOL) == 4
