@@ -6,18 +6,25 @@ from __future__ import annotations
 import subprocess
 import sys
 
+#: what a pull's process imports before it works
+PULL = (
+    "import sys; from schoolgate.config import parse_config; from sync import jobs; "
+    "from sync.pull import Puller; "
+)
+
+
+def _printed(code: str) -> list[str]:
+    """The lines a fresh interpreter prints running ``code``."""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return run.stdout.splitlines()
+
 
 def test_the_configuration_and_a_pull_do_not_load_the_report_renderers() -> None:
-    code = (
-        "import sys; from schoolgate.config import parse_config; from sync import jobs; "
-        "from sync.pull import Puller; "
+    code = PULL + (
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'PIL') "
         "or m.startswith(('reports.render', 'reports.control.output'))))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert out == "[]"
+    assert _printed(code) == ["[]"]
 
 
 def test_the_report_names_are_still_there_when_asked_for() -> None:
@@ -32,20 +39,16 @@ def test_a_pull_on_sqlite_loads_neither_alembic_nor_the_queue_nor_psycopg() -> N
     """A pull asks its store's revision and the newest one (every command does) without Alembic,
     reads the ``[queue]`` settings without huey and redis, and on SQLite never loads psycopg:
     together about 25 MB of every sync process."""
-    code = (
-        "import sys, tempfile; from schoolgate.config import parse_config; from sync import jobs; "
-        "from sync.pull import Puller; from store import Store; "
+    code = PULL + (
+        "import tempfile; from store import Store; "
         "s = Store.open('sqlite:///' + tempfile.mkdtemp() + '/s.db'); "
         "print(s.revision(), s.head()); s.close(); "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'alembic', 'huey', 'redis', 'psycopg', 'mako'}))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
     from store.migrate import scripts_head
 
-    assert out == [f"None {scripts_head()}", "[]"]
+    assert _printed(code) == [f"None {scripts_head()}", "[]"]
 
 
 def test_the_newest_revision_is_the_scripts_own() -> None:
