@@ -186,9 +186,12 @@ class Store:
             # the connection returned last is taken first: a pull's units keep one page cache
             # warm, and the one its reads use while a unit is open stays small (a FIFO pool had
             # the units take turns, filling both caches: 16 MB more per process)
-            engine = create_engine(parsed, echo=echo, pool_use_lifo=True)
-            _sqlite_setup(engine)
             path = parsed.database
+            in_memory = not path or path == ":memory:" or "mode=memory" in str(parsed)
+            # (a database in memory has one connection per thread: nothing to choose from)
+            pool: dict[str, Any] = {} if in_memory else {"pool_use_lifo": True}
+            engine = create_engine(parsed, echo=echo, **pool)
+            _sqlite_setup(engine)
             if path and path != ":memory:" and not path.startswith("file:"):
                 return cls(engine, Checkpointer(path))
         elif backend == "postgresql":
