@@ -183,16 +183,16 @@ class Store:
             parsed = parsed.set(password=password)
         backend = parsed.get_backend_name()
         if backend == "sqlite":
-            # the connection returned last is taken first: a pull's units keep one page cache
-            # warm, and the one its reads use while a unit is open stays small (a FIFO pool had
-            # the units take turns, filling both caches: 16 MB more per process)
-            path = parsed.database
-            in_memory = not path or path == ":memory:" or "mode=memory" in str(parsed)
-            # (a database in memory has one connection per thread: nothing to choose from)
+            path = parsed.database or ""
+            in_memory = path in ("", ":memory:") or "mode=memory" in str(parsed)
+            # a file's pool hands out the connection returned last: a pull's units keep one page
+            # cache warm, and the one its reads use while a unit is open stays small (a FIFO pool
+            # had the units take turns, filling both caches: 16 MB more per process). A database
+            # in memory has one connection per thread: nothing to choose from
             pool: dict[str, Any] = {} if in_memory else {"pool_use_lifo": True}
             engine = create_engine(parsed, echo=echo, **pool)
             _sqlite_setup(engine)
-            if path and path != ":memory:" and not path.startswith("file:"):
+            if not in_memory and not path.startswith("file:"):
                 return cls(engine, Checkpointer(path))
         elif backend == "postgresql":
             if parsed.drivername == "postgresql":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import inspect
 
 from store import Store
@@ -66,13 +68,8 @@ def test_ids_only_a_record_row_held_move_to_the_identity_map(db_url: str) -> Non
     try:
         migrate.upgrade(s.engine, "0001")
         with s.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO identity_map (system, entity, external_id, gateway_id, "
-                    "synced_hash, created_at) VALUES "
-                    "('es2', 'marks', '71', 'mark-1', 'h1', '2026-01-01 00:00:00'), "
-                    "('o7', 'marks', 'taken', 'mark-9', NULL, '2026-01-01 00:00:00')"
-                )
+            _links_without_school(
+                conn, ("es2", "71", "mark-1", "h1"), ("o7", "taken", "mark-9", None)
             )
             for rid, ext in (
                 ("mark-1", '{"es2": "71", "asiou": "A-1"}'),
@@ -142,14 +139,11 @@ def test_links_take_the_school_of_their_record(db_url: str) -> None:
         with s.begin() as tx:
             tx.records.upsert(Entity.MARKS, [mark(1), mark(2, school="sch2")], source="es2")
         with s.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO identity_map (system, entity, external_id, gateway_id, "
-                    "synced_hash, created_at) VALUES "
-                    "('es2', 'marks', '71', 'mark-1', 'h1', '2026-01-01 00:00:00'), "
-                    "('es2', 'marks', '72', 'mark-2', NULL, '2026-01-01 00:00:00'), "
-                    "('es2', 'marks', '73', 'mark-gone', NULL, '2026-01-01 00:00:00')"
-                )
+            _links_without_school(
+                conn,
+                ("es2", "71", "mark-1", "h1"),
+                ("es2", "72", "mark-2", None),
+                ("es2", "73", "mark-gone", None),
             )
         s.upgrade()
         with s.begin() as tx:
@@ -167,3 +161,17 @@ def test_links_take_the_school_of_their_record(db_url: str) -> None:
             command.downgrade(migrate.alembic_config(conn), "0008")
     finally:
         s.close()
+
+
+def _links_without_school(conn: Any, *links: tuple[str, str, str, str | None]) -> None:
+    """Identity links of marks as the schema before 0009 held them: ``(system, external id,
+    gateway id, agreed hash)``, written with plain SQL."""
+    from sqlalchemy import text
+
+    conn.execute(
+        text(
+            "INSERT INTO identity_map (system, entity, external_id, gateway_id, synced_hash, "
+            "created_at) VALUES (:system, 'marks', :ext, :gid, :hash, '2026-01-01 00:00:00')"
+        ),
+        [{"system": s, "ext": e, "gid": g, "hash": h} for s, e, g, h in links],
+    )
