@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connectors.transport import MAX_DEPTH, TooDeep, parse_json
 
@@ -51,3 +55,32 @@ def test_a_custom_bound() -> None:
     assert parse_json("[[1]]", max_depth=2) == [[1]]
     with pytest.raises(TooDeep, match=r"deeper than 1 level$"):
         parse_json("[[1]]", max_depth=1)
+
+
+def _depth(value: object) -> int:
+    """The nesting depth of ``value``, recursively (the reference the check must agree with)."""
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=2), inner, max_size=4)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json_values, limit=st.integers(min_value=1, max_value=8))
+def test_the_bound_agrees_with_the_nesting_depth(value: object, limit: int) -> None:
+    text = json.dumps(value)
+    if _depth(value) <= limit:
+        assert parse_json(text, max_depth=limit) == value
+    else:
+        with pytest.raises(TooDeep):
+            parse_json(text, max_depth=limit)
