@@ -137,6 +137,17 @@ class IdentityRepo(Repo):
             out.setdefault(gid, ext)
         return out
 
+    def has_links(self, school_id: str, system: str, entity: Entity) -> bool:
+        """Whether any of the school's ``entity`` is linked in ``system`` (a probe of the key's
+        leading columns)."""
+        c = IDENTITY.c
+        stmt = (
+            select(c.id)
+            .where(c.school_id == school_id, c.system == system, c.entity == entity.value)
+            .limit(1)
+        )
+        return self.conn.execute(stmt).first() is not None
+
     def linked_gids(self, school_id: str, system: str, entity: Entity) -> set[str]:
         """Gateway ids of the school's ``entity`` linked in ``system``."""
         c = IDENTITY.c

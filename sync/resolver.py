@@ -10,7 +10,7 @@ the review queue and the record waits there.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from core.entities import Entity
@@ -49,6 +49,31 @@ WHOLE = 500
 _PENDING = "\x00pending"
 
 
+class RunLinks:
+    """The external references of one entity this run has linked, as a bitmap of their hashes.
+
+    A first read of a paged entity (the identity map held none of its links when the run began)
+    would otherwise ask the map for every id of every page — and find none, bar the few a
+    system sends twice. With the bitmap only the ids the run may have linked are asked for: a
+    set bit can be another id's (then the map says no), a clear one is never wrong. One
+    megabyte, whatever the school's size."""
+
+    BITS = 1 << 23
+
+    def __init__(self) -> None:
+        self._bits = bytearray(self.BITS >> 3)
+
+    def add(self, refs: Iterable[str]) -> None:
+        bits, mask = self._bits, self.BITS - 1
+        for ref in refs:
+            h = hash(ref) & mask
+            bits[h >> 3] |= 1 << (h & 7)
+
+    def may_hold(self, ref: str) -> bool:
+        h = hash(ref) & (self.BITS - 1)
+        return bool(self._bits[h >> 3] >> (h & 7) & 1)
+
+
 @dataclass
 class Resolved:
     items: list[Record | Tombstone] = field(default_factory=list)
@@ -75,6 +100,9 @@ class IdentityResolver:
         self._linked_people: dict[Entity, set[str]] = {}
         self._has: dict[Entity, bool] = {}
         self._first_seen_count: dict[Entity, int] = {}
+        #: paged entities: the links this run made, for one the identity map held none of when
+        #: the run began (``None``: it held some, or a unit rolled back — every id is asked for)
+        self._run_links: dict[Entity, RunLinks | None] = {}
         #: people first seen from this system in this run, by matching key → their gateway ids
         self._run_people: dict[Entity, dict[PersonKey, list[str]]] = {}
         #: cached entities whose every link is in the cache: a reference not there is unknown
@@ -87,6 +115,8 @@ class IdentityResolver:
         self._linked_people.clear()
         self._has.clear()
         self._complete.clear()
+        # links of the units committed before stay in the map, unknown to a new bitmap
+        self._run_links = dict.fromkeys(self._run_links)
 
     def resolve_page(self, tx: Tx, entity: Entity, items: Sequence[Record | Tombstone]) -> Resolved:
         out = Resolved()
@@ -154,6 +184,9 @@ class IdentityResolver:
                 own[prefix + ext] = gid
                 out.new_links.append((ext, gid))
                 out.items.append(_with_id(rec, gid))
+        run_links = self._run_links.get(entity)
+        if run_links is not None:
+            run_links.add(prefix + ext for ext, _ in out.new_links)
         return out
 
     def _match(
@@ -234,7 +267,11 @@ class IdentityResolver:
             if exts:
                 wanted.setdefault(target, set()).update(exts)
 
-        want(entity, {i.id for i in items})
+        own: set[str | None] = {i.id for i in items}
+        run_links = self._first_read(tx, entity)
+        if run_links is not None:  # the map holds only what this run linked
+            own = {r for r in own if r is None or not r.startswith(prefix) or run_links.may_hold(r)}
+        want(entity, own)
         records = [i for i in items if isinstance(i, Record)]
         classes = {type(r) for r in records}
         for cls in classes:
@@ -256,6 +293,16 @@ class IdentityResolver:
             for ext, gid in found.items():
                 have[prefix + ext] = gid
         return known
+
+    def _first_read(self, tx: Tx, entity: Entity) -> RunLinks | None:
+        """The run's links of ``entity`` when the identity map held none of it as the run
+        began (paged entities only; decided at the entity's first page)."""
+        if entity not in self._paged:
+            return None
+        if entity not in self._run_links:
+            fresh = not tx.identity.has_links(self.school_id, self.system, entity)
+            self._run_links[entity] = RunLinks() if fresh else None
+        return self._run_links[entity]
 
     def _first_seen_person(
         self, tx: Tx, entity: Entity, item: Record, ext: str, out: Resolved, alike: int

@@ -172,3 +172,68 @@ def test_a_rolled_back_unit_forgets_the_whole_map(store: Store) -> None:
         tx = Counting(raw)
         resolver.resolve_page(tx, Entity.MARKS, [_mark(1, "L1")])  # type: ignore[arg-type]
         assert (Entity.LESSONS, 1) in tx.lookups  # the cache is gone: looked up again
+
+
+def _own_lookups(tx: Counting) -> list[int]:
+    return [n for e, n in tx.lookups if e is Entity.MARKS]
+
+
+def _marks(numbers: range) -> list[Mark]:
+    return [_mark(n, "L1") for n in numbers]
+
+
+def test_a_first_read_asks_the_map_only_for_ids_the_run_linked(store: Store) -> None:
+    """No mark of the school was linked when the run began: a page's own ids are not looked
+    up, except those the run itself linked on an earlier page (a system sending one twice)."""
+    _linked(store, 10)
+    resolver = IdentityResolver("es2", SCHOOL)
+    with store.begin() as raw:
+        tx = Counting(raw)
+        first = resolver.resolve_page(tx, Entity.MARKS, _marks(range(200)))  # type: ignore[arg-type]
+        assert len(first.items) == 200 and len(first.new_links) == 200
+        assert sum(_own_lookups(tx)) == 0
+        raw.identity.link_agreed(
+            SCHOOL, "es2", Entity.MARKS, [(e, g, None) for e, g in first.new_links]
+        )
+        gid_of = dict(first.new_links)
+        tx.lookups.clear()
+        # marks 190–199 come again on the next page: found, not minted afresh
+        second = resolver.resolve_page(tx, Entity.MARKS, _marks(range(190, 390)))  # type: ignore[arg-type]
+        again = {m.ext_ids["es2"]: m.id for m in second.items if m.ext_ids["es2"] in gid_of}
+        assert again == {f"M{n}": gid_of[f"M{n}"] for n in range(190, 200)}
+        assert {ext for ext, _ in second.new_links} == {f"M{n}" for n in range(200, 390)}
+        asked = sum(_own_lookups(tx))
+        assert 10 <= asked < 20  # the ten, and at most a few whose hash bits another set
+
+
+def test_a_read_after_links_exist_asks_for_every_id(store: Store) -> None:
+    _linked(store, 10)
+    with store.begin() as tx:
+        tx.identity.link_agreed(
+            SCHOOL, "es2", Entity.MARKS, [(f"M{n}", f"mark-{n}", None) for n in range(10)]
+        )
+    resolver = IdentityResolver("es2", SCHOOL)
+    with store.begin() as raw:
+        tx = Counting(raw)
+        out = resolver.resolve_page(tx, Entity.MARKS, _marks(range(20)))  # type: ignore[arg-type]
+        assert _own_lookups(tx) == [20]
+        assert [m.id for m in out.items[:10]] == [f"mark-{n}" for n in range(10)]
+
+
+def test_after_a_rolled_back_unit_every_id_is_asked_for(store: Store) -> None:
+    """Links the run committed before the rollback are in the map but would be missing from a
+    new bitmap: the rest of the run looks every id up."""
+    _linked(store, 10)
+    resolver = IdentityResolver("es2", SCHOOL)
+    with store.begin() as raw:
+        tx = Counting(raw)
+        first = resolver.resolve_page(tx, Entity.MARKS, _marks(range(5)))  # type: ignore[arg-type]
+        raw.identity.link_agreed(
+            SCHOOL, "es2", Entity.MARKS, [(e, g, None) for e, g in first.new_links]
+        )
+    resolver.reset()
+    with store.begin() as raw:
+        tx = Counting(raw)
+        out = resolver.resolve_page(tx, Entity.MARKS, _marks(range(8)))  # type: ignore[arg-type]
+        assert _own_lookups(tx) == [8]
+        assert [m.id for m in out.items[:5]] == [g for _, g in first.new_links]
