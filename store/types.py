@@ -26,25 +26,15 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
-        # the text SQLAlchemy's SQLite DATETIME stores, made in C rather than by %-formatting;
-        # a page repeats its times (a lesson's marks are entered together), so each distinct
-        # instant is formatted once and then served from a small bounded cache (aware datetimes
-        # are equal, and hash alike, exactly when they are the same instant)
-        made: dict[dt.datetime, str] = {}
-
+        # the text SQLAlchemy's SQLite DATETIME stores, made in C rather than by %-formatting
         def process(value: dt.datetime | None) -> str | None:
             if value is None:
                 return None
-            found = made.get(value)
-            if found is not None:
-                return found
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
-            text = value.astimezone(dt.UTC).isoformat(" ", "microseconds")[:26]  # no "+00:00"
-            if len(made) >= _MADE_MAX:
-                made.clear()
-            made[value] = text
-            return text
+            if value.tzinfo is not dt.UTC:
+                value = value.astimezone(dt.UTC)
+            return value.isoformat(" ", "microseconds")[:26]  # without "+00:00"
 
         return process
 
@@ -65,9 +55,6 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return stamp.replace(tzinfo=dt.UTC)
         return stamp.astimezone(dt.UTC)
 
-
-#: distinct instants a column's bind processor keeps formatted
-_MADE_MAX = 4096
 
 _ESCAPE: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
