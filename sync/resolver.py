@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from core.entities import Entity
@@ -254,7 +255,7 @@ class IdentityResolver:
                 )
             return found
 
-        def want(target: Entity, refs: set[str | None]) -> None:
+        def want(target: Entity, refs: AbstractSet[str | None]) -> None:
             have = table(target)
             if target in self._complete:
                 return
@@ -267,10 +268,10 @@ class IdentityResolver:
             if exts:
                 wanted.setdefault(target, set()).update(exts)
 
-        own: set[str | None] = {i.id for i in items}
+        own = {i.id for i in items}
         run_links = self._first_read(tx, entity)
         if run_links is not None:  # the map holds only what this run linked
-            own = {r for r in own if r is None or not r.startswith(prefix) or run_links.may_hold(r)}
+            own = set(filter(run_links.may_hold, own))
         want(entity, own)
         records = [i for i in items if isinstance(i, Record)]
         classes = {type(r) for r in records}
