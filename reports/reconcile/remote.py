@@ -72,13 +72,17 @@ class ReadOnlyResolver:
         return self._map(target).get(parts[1], value)
 
     def resolve(self, entity: Entity, records: list[Record]) -> list[Seen]:
+        """The page's records as :class:`Seen`, references as gateway ids where the identity
+        map knows them. The records are the mapping's, made for this page and held by nothing
+        else: their references are set in place (a content hash taken before is dropped)
+        rather than copied."""
         own: dict[str, str] = {}
         exts = [p[1] for r in records if (p := split_ext_ref(r.id)) is not None]
         if entity in LEAVES:
             own = self.tx.identity.lookup(self.school_id, self.system, entity, exts) if exts else {}
         elif exts:
             own = self._map(entity)
-        codec = CODECS[entity]
+        content = CODECS[entity].content
         out: list[Seen] = []
         prefix = f"{self.system}:"
         cut = len(prefix)
@@ -106,8 +110,10 @@ class ReadOnlyResolver:
                 changes["member_ids"] = tuple(
                     sorted(self._ref(Entity.PUPILS, m) for m in rec.member_ids)
                 )
-            resolved = rec.model_copy(update=changes) if changes else rec
-            out.append(Seen(gid, ext, codec.content(resolved), resolved.content_hash))
+            if changes:
+                values.update(changes)
+                values.pop("content_hash", None)
+            out.append(Seen(gid, ext, content(rec), rec.content_hash))
         return out
 
 

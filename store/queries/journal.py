@@ -28,6 +28,7 @@ from mapping.model import (
     Teacher,
 )
 from store.codec import CODECS
+from store.params import one_of
 from store.records import AUDIT, table_of
 
 _MARK_HISTORY = (Entity.MARKS.value, Entity.FINAL_MARKS.value)
@@ -235,24 +236,42 @@ class JournalQueries:
             out.update(self._decoded(entity, stmt))
         return out
 
-    def record_rows(
+    def record_hashes(
         self, entity: Entity, school_id: str, *, batch: int = 5000
-    ) -> Iterator[RowMapping]:
-        """Every live row of ``entity`` in the school, streamed in id order — byte order on
-        every engine (``COLLATE "C"`` on PostgreSQL), the order of Python's ``str`` comparison,
-        so that a merge against another id-sorted stream holds."""
+    ) -> Iterator[tuple[str, str]]:
+        """``(id, content_hash)`` of every live row of ``entity`` in the school, streamed in id
+        order — byte order on every engine (``COLLATE "C"`` on PostgreSQL), the order of
+        Python's ``str`` comparison, so that a merge against another id-sorted stream holds.
+        What a merge needs to tell matched records from the rest without reading (and
+        converting) the rows themselves (:meth:`rows_by_id` reads those)."""
         t = table_of(entity)
         key: ColumnElement[Any] = t.c.id
         if self.conn.dialect.name == "postgresql":
             key = t.c.id.collate("C")
         stmt = (
-            select(t)
+            select(t.c.id, t.c.content_hash)
             .where(t.c.school_id == school_id, t.c.deleted_at.is_(None))
             .order_by(key)
             .execution_options(yield_per=batch)
         )
-        for row in self.conn.execute(stmt):
-            yield row._mapping
+        for gid, content_hash in self.conn.execute(stmt):  # noqa: UP028 (plain tuples, not rows)
+            yield gid, content_hash
+
+    def rows_by_id(
+        self, entity: Entity, school_id: str, ids: Collection[str]
+    ) -> dict[str, RowMapping]:
+        """The live rows of ``entity`` in the school with one of ``ids``, by id."""
+        t = table_of(entity)
+        out: dict[str, RowMapping] = {}
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), 10_000):
+            stmt = select(t).where(
+                t.c.school_id == school_id,
+                t.c.deleted_at.is_(None),
+                one_of(self.conn, t.c.id, wanted[start : start + 10_000]),
+            )
+            out.update((row.id, row._mapping) for row in self.conn.execute(stmt))
+        return out
 
 
 __all__ = ["HistoryRow", "JournalQueries", "LessonKey", "Roster", "Span"]
