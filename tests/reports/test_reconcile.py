@@ -193,9 +193,7 @@ def test_only_the_rows_of_records_that_differ_are_read_from_the_store(
         found = {i.record_id for i in tx.queries.iter_reconciliation_items(rid)}
     counts = rec.summary["entities"]
     # periods carry a field only the gateway keeps (closed): compared field by field, always
-    assert sorted(asked.pop(Entity.PERIODS)) == sorted(
-        seeded.world.ext_map("es2", Entity.PERIODS)
-    )
+    assert sorted(asked.pop(Entity.PERIODS)) == sorted(seeded.world.ext_map("es2", Entity.PERIODS))
     read = [gid for ids in asked.values() for gid in ids]
     differing = {
         s.record_id for s in seeded.seeded if s.section in ("different", "only_store", "pending")
