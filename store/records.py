@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, exists, insert, select, update
+from sqlalchemy import Connection, Select, Table, and_, bindparam, exists, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.entities import Entity
@@ -430,6 +430,40 @@ class RecordsRepo(Repo):
         batches: a whole snapshot's ids sent to the database would cost their JSON text and the
         database's index of it, on top of the set held (issue 19: a pull's memory stays flat).
         """
+        streamed = len(excluding) > EXCLUDED_IN_QUERY
+        stmt = self._in_scope(
+            entity, school_id, linked_to, filters, () if streamed else list(excluding)
+        )
+        if not streamed:
+            return set(self.conn.execute(stmt).scalars())
+        left_out = excluding if isinstance(excluding, set | frozenset) else set(excluding)
+        # the options go on the statement: on the connection they would stay for every later
+        # statement of the unit (a server-side cursor for an INSERT is an error on PostgreSQL)
+        rows = self.conn.execute(stmt.execution_options(yield_per=CHUNK))
+        return {i for i in rows.scalars() if i not in left_out}
+
+    def iter_ids_in_scope(
+        self, entity: Entity, school_id: str, *, linked_to: str | None = None, **filters: Any
+    ) -> Iterator[str]:
+        """The ids of :meth:`ids_in_scope`, streamed in id order — byte order on every engine
+        (``COLLATE "C"`` on PostgreSQL), the order of Python's ``str`` comparison — so that a
+        caller can merge them with ids of its own held sorted."""
+        stmt = self._in_scope(entity, school_id, linked_to, filters, ())
+        table = table_of(entity)
+        key: ColumnElement[Any] = table.c.id
+        if self.conn.dialect.name == "postgresql":
+            key = table.c.id.collate("C")
+        rows = self.conn.execute(stmt.order_by(key).execution_options(yield_per=CHUNK))
+        yield from rows.scalars()
+
+    def _in_scope(
+        self,
+        entity: Entity,
+        school_id: str,
+        linked_to: str | None,
+        filters: dict[str, Any],
+        excluding: Sequence[str],
+    ) -> Select[Any]:
         table = table_of(entity)
         via_lesson = "lesson_id" in table.c
         lessons = table_of(Entity.LESSONS)
@@ -457,8 +491,7 @@ class RecordsRepo(Repo):
                 conds.append(target.in_(list(value)))
             else:
                 conds.append(target == value)
-        streamed = len(excluding) > EXCLUDED_IN_QUERY
-        if excluding and not streamed:
+        if excluding:
             conds.append(none_of(self.conn, table.c.id, list(excluding)))
         if linked_to is not None:
             ident = _IDENTITY.c
@@ -472,14 +505,7 @@ class RecordsRepo(Repo):
         stmt = select(table.c.id)
         if joined:
             stmt = stmt.join(lessons, lessons.c.id == table.c.lesson_id)
-        stmt = stmt.where(and_(*conds))
-        if not streamed:
-            return set(self.conn.execute(stmt).scalars())
-        left_out = excluding if isinstance(excluding, set | frozenset) else set(excluding)
-        # the options go on the statement: on the connection they would stay for every later
-        # statement of the unit (a server-side cursor for an INSERT is an error on PostgreSQL)
-        rows = self.conn.execute(stmt.execution_options(yield_per=CHUNK))
-        return {i for i in rows.scalars() if i not in left_out}
+        return stmt.where(and_(*conds))
 
     def iter(self, entity: Entity, school_id: str, *, batch: int = 2000) -> Iterator[Record]:
         """Every live record of the school, streamed in id order."""

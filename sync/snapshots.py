@@ -2,7 +2,8 @@
 lacked no longer exists at the source, and is deleted.
 
 A scope (the whole entity, a date window, a class in a window) may span many pages and units;
-the ids seen in it are collected until its ``complete`` page. A scope in which a record was
+the ids seen in it are collected until its ``complete`` page, 16 bytes each
+(:class:`sync.seen.SeenIds`), and merged then with the store's ids of the scope in id order. A scope in which a record was
 refused deletes nothing (the refused record might be one of the "missing"), and neither does a
 first read of an entity: when the school had no records of it linked to this system before the
 run, every linked record of the scope was seen in it.
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from connectors.base import Page, Scope
 from core.entities import Entity
 from store import Tx
+from sync.seen import SeenIds
 
 ScopeKey = tuple[Entity, str]
 
@@ -23,7 +25,7 @@ ScopeKey = tuple[Entity, str]
 @dataclass
 class _Open:
     scope: Scope
-    seen: set[str] = field(default_factory=set)
+    seen: SeenIds = field(default_factory=SeenIds)
     tainted: bool = False
 
 
@@ -82,6 +84,6 @@ class SnapshotTracker:
                 return set()  # a class we do not know yet holds nothing of ours
             filters["class_id"] = gid
         # only records this system knows can disappear from it
-        return tx.records.ids_in_scope(
-            entity, self.school_id, linked_to=self.system, excluding=done.seen, **filters
+        return done.seen.missing(
+            tx.records.iter_ids_in_scope(entity, self.school_id, linked_to=self.system, **filters)
         )
