@@ -106,3 +106,33 @@ def test_a_dry_run_finds_what_a_full_read_lacked_and_applies_nothing(aworld: Wor
     report = pull(aworld, "asiou", full=True, dry_run=True)
     assert report.counts.total("deleted") == 1, report.counts.as_dict()
     assert len(aworld.records(Entity.MARKS)) == len(aworld.school.marks)
+
+
+def test_what_a_complete_read_lacked_is_deleted_a_batch_at_a_time(
+    aworld: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning a deletion reads the stored record: all of a scope's at once held every one
+    (a package without its marks took the large school's pull to 1.8 GB)."""
+    from mapping.model import Tombstone
+    from sync import pull as pulling
+
+    assert pull(aworld, "asiou").status == "success"
+    gone = aworld.school.marks[:20]
+    for m in gone:
+        aworld.sim.delete(Entity.MARKS, m.ext_ids["asiou"])  # type: ignore[attr-defined]
+    batches: list[int] = []
+    decide = pulling.Puller._decide
+
+    def spy(self: Any, tx: Any, entity: Entity, items: Any, **kw: Any) -> Any:
+        if entity is Entity.MARKS and items and all(isinstance(i, Tombstone) for i in items):
+            batches.append(len(items))
+        return decide(self, tx, entity, items, **kw)
+
+    monkeypatch.setattr(pulling, "DELETE_BATCH", 7)
+    monkeypatch.setattr(pulling.Puller, "_decide", spy)
+    report = pull(aworld, "asiou", full=True)
+    assert report.status == "success", report.error
+    assert report.counts.total("deleted") == 20, report.counts.as_dict()
+    assert batches == [7, 7, 6]
+    left = set(aworld.ext_map("asiou", Entity.MARKS).values())
+    assert not left & {m.ext_ids["asiou"] for m in gone}
