@@ -252,7 +252,14 @@ class Reconciler:
         self.clock.spent["read_store"] += time.perf_counter() - t0
         row_content = CODECS[entity].row_content
         for seen, gid in pending:
-            stored = row_content(rows[gid])  # type: ignore[arg-type]
+            row = rows.get(gid)
+            if row is None:  # deleted by a pull since its hash was read (PostgreSQL reads
+                if seen is not None:  # each statement afresh): not in the store now
+                    place = places.of(entity, gid, seen[3])
+                    if window.covers(entity, place):
+                        self._only(sink, "only_system", entity, gid, seen[1], place, seen[3])
+                continue
+            stored = row_content(row)  # type: ignore[arg-type]
             place = places.of(entity, gid, stored)
             if not window.covers(entity, place):
                 continue

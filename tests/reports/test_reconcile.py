@@ -203,3 +203,28 @@ def test_only_the_rows_of_records_that_differ_are_read_from_the_store(
     assert len(read) == len(set(read)) == len(differing) + spelled
     matched = sum(c.get("matched", 0) for e, c in counts.items() if e != "periods")
     assert matched > 20 * len(read)  # nearly every record matched without its row
+
+
+def test_a_record_deleted_while_the_store_is_read_is_only_in_the_system(
+    seeded: SeededWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store is read in two statements (hashes, then the rows that differ); a pull may
+    delete a record in between (PostgreSQL reads each statement afresh). The reconciliation
+    finishes and names it as the system's alone."""
+    changed = next(s for s in seeded.seeded if s.name == "changed value")
+    real = JournalQueries.rows_by_id
+
+    def gone(self: JournalQueries, entity: Entity, school_id: str, ids: Any) -> Any:
+        rows = real(self, entity, school_id, ids)
+        rows.pop(changed.record_id, None)
+        return rows
+
+    monkeypatch.setattr(JournalQueries, "rows_by_id", gone)
+    rid = _reconcile(seeded.world)
+    with seeded.store.read() as tx:
+        rec = tx.queries.reconciliation(rid)
+        items = [
+            i for i in tx.queries.iter_reconciliation_items(rid) if i.record_id == changed.record_id
+        ]
+    assert rec is not None and rec.status == "done"
+    assert [(i.kind, i.external_id) for i in items] == [("only_system", changed.external_id)]
