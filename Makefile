@@ -35,8 +35,10 @@ chromium:
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends \
 	    chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }
 
+# worksteal: an idle worker takes tests queued on the busy one, so the few long tests (Redis
+# workers, screenshots, the fault suite) do not leave one worker finishing alone
 test: lint chromium
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --dist worksteal
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -x -m "not slow"
