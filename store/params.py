@@ -1,4 +1,5 @@
-"""``column IN (…values…)`` and ``NOT IN`` with the values as a single bound parameter.
+"""``column IN (…values…)`` and ``NOT IN`` with the values as a single bound parameter; ids in
+byte order (:func:`byte_order`).
 
 A plain ``column.in_(values)`` expands into one parameter per value, and SQLAlchemy re-renders
 the statement for each new count — on the sync engine's hot path (identity lookups, record
@@ -40,6 +41,15 @@ def none_of(
     if conn.dialect.name == "postgresql":
         return column != all_(_array(values))
     return column.not_in(_listed(conn, values))
+
+
+def byte_order(conn: Connection, column: ColumnElement[str]) -> ColumnElement[str]:
+    """``column`` as an ORDER BY key in byte order — the order of Python's ``str`` comparison —
+    on every engine: PostgreSQL sorts by the database's collation (a Russian or English one
+    folds case and skips punctuation) unless told ``COLLATE "C"``; SQLite compares bytes."""
+    if conn.dialect.name == "postgresql":
+        return column.collate("C")
+    return column
 
 
 def _array(values: Sequence[str]) -> BindParameter[Any]:

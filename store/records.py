@@ -45,7 +45,7 @@ from store import changelog
 from store.bulk import bulk, upsert_statement
 from store.codec import CODECS, Codec
 from store.identity import ext_ids_by_gid
-from store.params import none_of, one_of
+from store.params import byte_order, none_of, one_of
 from store.repo import Repo
 from store.tables import ROWS, table
 from store.tables.gateway import AuditRow, IdentityRow
@@ -449,10 +449,7 @@ class RecordsRepo(Repo):
         (``COLLATE "C"`` on PostgreSQL), the order of Python's ``str`` comparison — so that a
         caller can merge them with ids of its own held sorted."""
         stmt = self._in_scope(entity, school_id, linked_to, filters, ())
-        table = table_of(entity)
-        key: ColumnElement[Any] = table.c.id
-        if self.conn.dialect.name == "postgresql":
-            key = table.c.id.collate("C")
+        key = byte_order(self.conn, table_of(entity).c.id)
         rows = self.conn.execute(stmt.order_by(key).execution_options(yield_per=CHUNK))
         yield from rows.scalars()
 

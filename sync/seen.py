@@ -46,7 +46,7 @@ class SeenIds:
             self._blocks.append(b"".join(packed))
 
     def __len__(self) -> int:
-        return sum(len(b) for b in self._blocks) // _WIDTH + len(self._other)
+        return self.held_bytes // _WIDTH + len(self._other)
 
     @property
     def held_bytes(self) -> int:

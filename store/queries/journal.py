@@ -28,7 +28,7 @@ from mapping.model import (
     Teacher,
 )
 from store.codec import CODECS
-from store.params import one_of
+from store.params import byte_order, one_of
 from store.records import AUDIT, table_of
 
 _MARK_HISTORY = (Entity.MARKS.value, Entity.FINAL_MARKS.value)
@@ -245,13 +245,10 @@ class JournalQueries:
         What a merge needs to tell matched records from the rest without reading (and
         converting) the rows themselves (:meth:`rows_by_id` reads those)."""
         t = table_of(entity)
-        key: ColumnElement[Any] = t.c.id
-        if self.conn.dialect.name == "postgresql":
-            key = t.c.id.collate("C")
         stmt = (
             select(t.c.id, t.c.content_hash)
             .where(t.c.school_id == school_id, t.c.deleted_at.is_(None))
-            .order_by(key)
+            .order_by(byte_order(self.conn, t.c.id))
             .execution_options(yield_per=batch)
         )
         for gid, content_hash in self.conn.execute(stmt):  # noqa: UP028 (plain tuples, not rows)
