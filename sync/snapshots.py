@@ -3,10 +3,10 @@ lacked no longer exists at the source, and is deleted.
 
 A scope (the whole entity, a date window, a class in a window) may span many pages and units;
 the ids seen in it are collected until its ``complete`` page, 16 bytes each
-(:class:`sync.seen.SeenIds`), and merged then with the store's ids of the scope in id order. A scope in which a record was
-refused deletes nothing (the refused record might be one of the "missing"), and neither does a
-first read of an entity: when the school had no records of it linked to this system before the
-run, every linked record of the scope was seen in it.
+(:class:`sync.seen.SeenIds`), and merged then with the store's ids of the scope in id order. A
+scope in which a record was refused deletes nothing (the refused record might be one of the
+"missing"), and neither does a first read of an entity: when the school had no records of it
+linked to this system before the run, every linked record of the scope was seen in it.
 """
 
 from __future__ import annotations
